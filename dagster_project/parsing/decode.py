@@ -1,0 +1,99 @@
+"""Turn the raw bytes of one crawled file into text, or say exactly why that is impossible."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+# Frequent characters of these reports; a wrong decoding produces few of them.
+_COMMON = set(
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下"
+    "过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两"
+    "体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线"
+    "内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并"
+    "提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见"
+    "计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处府研质信息申请报告況國區"
+)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The outcome of decoding one file: text and encoding, or the reason it failed."""
+
+    text: str | None
+    encoding: str | None
+    error: str | None
+
+
+def _score(text: str) -> float:
+    """Share of CJK characters that are common ones: high for a right decoding."""
+    cjk = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    if not cjk:
+        return 0.0
+    return sum(c in _COMMON for c in cjk) / len(cjk)
+
+
+def _looks_utf16(data: bytes) -> str | None:
+    """Name the UTF-16 byte order of BOM-less text whose NULs sit on one side of each pair."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    half = len(sample) / 2
+    if odd > 0.3 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.3 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    # CJK-only UTF-16 has few NULs; accept it when it decodes cleanly to mostly CJK.
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data[: len(data) // 2 * 2].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _score(text) > 0.3 and sum("\u4e00" <= c <= "\u9fff" for c in text) > len(text) / 3:
+            return enc
+    return None
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """Detect the encoding of a report (UTF-8 with or without BOM, UTF-16, GB18030/GBK, Big5)."""
+    if not data.strip():
+        return Decoded(None, None, "empty file")
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return Decoded(data[3:].decode("utf-8"), "utf-8-sig", None)
+        except UnicodeDecodeError as exc:
+            return Decoded(None, None, f"undecodable: UTF-8 BOM but invalid UTF-8 at byte {exc.start}")
+    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return Decoded(data[2:].decode(enc), enc + "-bom", None)
+            except UnicodeDecodeError as exc:
+                return Decoded(None, None, f"undecodable: {enc} BOM but invalid at byte {exc.start}")
+    if data.startswith(b"%PDF"):
+        return Decoded(None, None, "binary: a PDF document, not extracted text")
+    utf16 = _looks_utf16(data)
+    if utf16:
+        try:
+            return Decoded(data.decode(utf16), utf16, None)
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data:
+        return Decoded(None, None, "binary: contains NUL bytes")
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8", None)
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for enc in ("gb18030", "big5"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_score(text), enc, text))
+    if candidates:
+        score, enc, text = max(candidates)
+        if score > 0.2:
+            return Decoded(text, enc, None)
+    return Decoded(None, None, "undecodable: not UTF-8, UTF-16, GB18030 or Big5 text")
