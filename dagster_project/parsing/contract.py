@@ -33,24 +33,32 @@ def to_contract(result: ParseResult, files: dict[str, dict]) -> list[dict]:
     for report in result.reports.iter_rows(named=True):
         doc_id = report["doc_id"]
         obj: dict = dict(files.get(doc_id, {}))
-        obj.update({
-            "agency": report["agency"],
-            "year": report["year"],
-            "format": report["format"],
-            "tables_present": {t: report[f"{t}_present"] for t in ("table2", "table3", "table4")},
-            "table3": None,
-            "table4": None,
-            "table2": None,
-        })
+        obj.update(
+            {
+                "agency": report["agency"],
+                "year": report["year"],
+                "format": report["format"],
+                "tables_present": {
+                    t: report[f"{t}_present"] for t in ("table2", "table3", "table4")
+                },
+                "table3": None,
+                "table4": None,
+                "table2": None,
+            }
+        )
         if report["table3_present"] and doc_id in t3:
-            cells = {(r, c): v for r, c, v in t3[doc_id].select("row_key", "col_key",
-                                                                "value").iter_rows()}
+            cells = {
+                (r, c): v
+                for r, c, v in t3[doc_id].select("row_key", "col_key", "value").iter_rows()
+            }
             keys = TABLE3_VARIANTS[report["table3_variant"]]
             cols = t3[doc_id].sort("col_order")["col_key"].unique(maintain_order=True).to_list()
             obj["table3"] = {k: [cells.get((k, c)) for c in cols] for k in keys}
         if report["table4_present"] and doc_id in t4:
-            cells4 = {(ch, oc): v for ch, oc, v in t4[doc_id].select("channel", "outcome",
-                                                                      "value").iter_rows()}
+            cells4 = {
+                (ch, oc): v
+                for ch, oc, v in t4[doc_id].select("channel", "outcome", "value").iter_rows()
+            }
             obj["table4"] = [cells4.get(k) for k in TABLE4_CELLS]
         if report["table2_present"] and doc_id in t2:
             table2: dict[str, dict] = {}
@@ -58,12 +66,24 @@ def to_contract(result: ParseResult, files: dict[str, dict]) -> list[dict]:
                 table2.setdefault(item, {})[measure] = _number(value)
             obj["table2"] = {k: table2[k] for k in ITEM_BY_KEY if k in table2}
         facts = narrative.get(doc_id)
-        obj["narrative"] = {} if facts is None else {
-            f: _number(v) for f, u, v in facts.select("fact", "unit", "value").iter_rows()
-            if u == "count"}
-        obj["narrative_shares"] = {} if facts is None else {
-            f: float(v) for f, u, v in facts.select("fact", "unit", "value").iter_rows()
-            if u == "percent"}
+        obj["narrative"] = (
+            {}
+            if facts is None
+            else {
+                f: _number(v)
+                for f, u, v in facts.select("fact", "unit", "value").iter_rows()
+                if u == "count"
+            }
+        )
+        obj["narrative_shares"] = (
+            {}
+            if facts is None
+            else {
+                f: float(v)
+                for f, u, v in facts.select("fact", "unit", "value").iter_rows()
+                if u == "percent"
+            }
+        )
         found = issues.get(doc_id)
         obj["issues"] = [] if found is None else found.drop("doc_id").to_dicts()
         out.append(obj)

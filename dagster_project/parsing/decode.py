@@ -64,13 +64,17 @@ def decode_bytes(data: bytes) -> Decoded:
         try:
             return Decoded(data[3:].decode("utf-8"), "utf-8-sig", None)
         except UnicodeDecodeError as exc:
-            return Decoded(None, None, f"undecodable: UTF-8 BOM but invalid UTF-8 at byte {exc.start}")
+            return Decoded(
+                None, None, f"undecodable: UTF-8 BOM but invalid UTF-8 at byte {exc.start}"
+            )
     for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
         if data.startswith(bom):
             try:
                 return Decoded(data[2:].decode(enc), enc + "-bom", None)
             except UnicodeDecodeError as exc:
-                return Decoded(None, None, f"undecodable: {enc} BOM but invalid at byte {exc.start}")
+                return Decoded(
+                    None, None, f"undecodable: {enc} BOM but invalid at byte {exc.start}"
+                )
     if data.startswith(b"%PDF"):
         return Decoded(None, None, "binary: a PDF document, not extracted text")
     utf16 = _looks_utf16(data)

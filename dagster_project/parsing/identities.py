@@ -42,8 +42,12 @@ def identity_terms() -> pl.DataFrame:
     """
     rows: list[tuple[str, str, str, str, str, int]] = []
     for col in APPLICANT_COLUMNS:
-        for key, coef in (("new_received", 1), ("carried_over", 1), ("total", -1),
-                          ("carried_forward", -1)):
+        for key, coef in (
+            ("new_received", 1),
+            ("carried_over", 1),
+            ("total", -1),
+            ("carried_forward", -1),
+        ):
             rows.append(("T3-1", "table3", key, col, col, coef))
         for key in _LEAF_ROWS:
             rows.append(("T3-2", "table3", key, col, col, 1))
@@ -58,8 +62,14 @@ def identity_terms() -> pl.DataFrame:
             rows.append(("T4-1", "table4", channel, outcome, channel, coef))
     return pl.DataFrame(
         rows,
-        schema={"rule": pl.String, "table": pl.String, "row_key": pl.String,
-                "col_key": pl.String, "group_key": pl.String, "coef": pl.Int64},
+        schema={
+            "rule": pl.String,
+            "table": pl.String,
+            "row_key": pl.String,
+            "col_key": pl.String,
+            "group_key": pl.String,
+            "coef": pl.Int64,
+        },
         orient="row",
     )
 

@@ -13,8 +13,10 @@ import polars as pl
 
 # Characters that exist only in Traditional script; their presence decides whether OpenCC runs,
 # so Simplified text is never touched by the conversion.
-_TRADITIONAL = "們這個來說時為會國過後還麼開關與發經對當體將區業際條報據見級員點術認變無義寫書長門問題總" \
+_TRADITIONAL = (
+    "們這個來說時為會國過後還麼開關與發經對當體將區業際條報據見級員點術認變無義寫書長門問題總"
     "況實處辦務請統計網頁產獲確審號權職應該層態稱壓負責構據衛製隊規劃傳節誌鄉鎮縣濟類"
+)
 _HAS_TRADITIONAL = f"[{_TRADITIONAL}]"
 # A pinyin gloss in brackets right after a character: 據(jù) → 据.
 _PINYIN_GLOSS = r"([\p{Han}])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê]{1,7}\)"
@@ -23,7 +25,10 @@ _HTML_TAG = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]{0,300})?/?>"
 _HTML_TAG_RESIDUE = r"\?/(?:span|p|div|font|td|tr|th|table|br|strong|b|i|em)>"
 _HTML_ENTITY = r"&(?:#\d{1,6}|#x[0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});"
 # Page footers and headers of PDF extraction: "- 4 -", "-3-", "第 2 页", "第2页 共5页".
-_PAGE_MARK = r"(?m)^[ \t]*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,/]?\s*共\s*\d{1,3}\s*页)?)[ \t]*$"
+_PAGE_MARK = (
+    r"(?m)^[ \t]*(?:[-—–]\s*\d{1,3}\s*[-—–]"
+    r"|第\s*\d{1,3}\s*页(?:\s*[,/]?\s*共\s*\d{1,3}\s*页)?)[ \t]*$"
+)
 
 
 @lru_cache(maxsize=1)
@@ -75,4 +80,3 @@ def normalize_frame(frame: pl.DataFrame, col: str = "original") -> pl.DataFrame:
 def normalize_text(text: str) -> str:
     """Normalise one text (the same expression as the batch)."""
     return normalize_frame(pl.DataFrame({"original": [text]}))["text"][0]
-

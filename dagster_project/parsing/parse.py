@@ -18,7 +18,6 @@ from dagster_project.parsing.identities import broken_identities
 from dagster_project.parsing.labels import (
     APPLICANT_COLUMNS,
     FORMAT_MARKERS,
-    ITEM_BY_KEY,
     ITEM_REGEX,
     ROW_BY_KEY,
     ROW_REGEX,
@@ -40,33 +39,66 @@ MONEY = pl.Decimal(24, 2)
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "reports": {
-        "doc_id": pl.String, "agency": pl.String, "agency_source": pl.String,
-        "agency_parsed": pl.String, "year": pl.Int32, "year_source": pl.String,
-        "format": pl.String, "format_source": pl.String, "table2_present": pl.Boolean,
-        "table3_present": pl.Boolean, "table4_present": pl.Boolean,
-        "table3_variant": pl.String, "n_lines": pl.Int32,
+        "doc_id": pl.String,
+        "agency": pl.String,
+        "agency_source": pl.String,
+        "agency_parsed": pl.String,
+        "year": pl.Int32,
+        "year_source": pl.String,
+        "format": pl.String,
+        "format_source": pl.String,
+        "table2_present": pl.Boolean,
+        "table3_present": pl.Boolean,
+        "table4_present": pl.Boolean,
+        "table3_variant": pl.String,
+        "n_lines": pl.Int32,
     },
     "table3": {
-        "doc_id": pl.String, "row_key": pl.String, "col_key": pl.String,
-        "row_order": pl.Int32, "col_order": pl.Int32, "raw": pl.String,
-        "value": pl.Int64, "state": pl.String, "line": pl.Int32,
+        "doc_id": pl.String,
+        "row_key": pl.String,
+        "col_key": pl.String,
+        "row_order": pl.Int32,
+        "col_order": pl.Int32,
+        "raw": pl.String,
+        "value": pl.Int64,
+        "state": pl.String,
+        "line": pl.Int32,
     },
     "table4": {
-        "doc_id": pl.String, "channel": pl.String, "outcome": pl.String,
-        "cell_order": pl.Int32, "raw": pl.String, "value": pl.Int64, "state": pl.String,
+        "doc_id": pl.String,
+        "channel": pl.String,
+        "outcome": pl.String,
+        "cell_order": pl.Int32,
+        "raw": pl.String,
+        "value": pl.Int64,
+        "state": pl.String,
         "line": pl.Int32,
     },
     "table2": {
-        "doc_id": pl.String, "item": pl.String, "measure": pl.String, "raw": pl.String,
-        "value": MONEY, "unit": pl.String, "state": pl.String, "line": pl.Int32,
+        "doc_id": pl.String,
+        "item": pl.String,
+        "measure": pl.String,
+        "raw": pl.String,
+        "value": MONEY,
+        "unit": pl.String,
+        "state": pl.String,
+        "line": pl.Int32,
     },
     "narrative": {
-        "doc_id": pl.String, "fact": pl.String, "unit": pl.String, "value": MONEY,
-        "raw": pl.String, "line": pl.Int32,
+        "doc_id": pl.String,
+        "fact": pl.String,
+        "unit": pl.String,
+        "value": MONEY,
+        "raw": pl.String,
+        "line": pl.Int32,
     },
     "issues": {
-        "doc_id": pl.String, "code": pl.String, "severity": pl.String, "rule": pl.String,
-        "message": pl.String, "line": pl.Int32,
+        "doc_id": pl.String,
+        "code": pl.String,
+        "severity": pl.String,
+        "rule": pl.String,
+        "message": pl.String,
+        "line": pl.Int32,
     },
 }
 
@@ -96,16 +128,30 @@ class ParseResult:
     @classmethod
     def concat(cls, parts: list[ParseResult]) -> ParseResult:
         """Stack the results of several batches."""
-        return cls(**{
-            f.name: pl.concat([getattr(p, f.name) for p in parts]) if parts else empty(f.name)
-            for f in fields(cls)
-        })
+        return cls(
+            **{
+                f.name: pl.concat([getattr(p, f.name) for p in parts]) if parts else empty(f.name)
+                for f in fields(cls)
+            }
+        )
 
 
-def _issue(doc_id: str, code: str, severity: str, message: str, rule: str | None = None,
-           line: int | None = None) -> dict:
-    return {"doc_id": doc_id, "code": code, "severity": severity, "rule": rule,
-            "message": message, "line": line}
+def _issue(
+    doc_id: str,
+    code: str,
+    severity: str,
+    message: str,
+    rule: str | None = None,
+    line: int | None = None,
+) -> dict:
+    return {
+        "doc_id": doc_id,
+        "code": code,
+        "severity": severity,
+        "rule": rule,
+        "message": message,
+        "line": line,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,12 +171,10 @@ def _lines(docs: pl.DataFrame) -> pl.DataFrame:
     )
     heading = pl.lit(None, dtype=pl.String)
     for name, pattern in reversed(SECTION_HEADINGS.items()):
-        heading = pl.when(pl.col("compact").str.contains(pattern)).then(pl.lit(name)).otherwise(
-            heading
+        heading = (
+            pl.when(pl.col("compact").str.contains(pattern)).then(pl.lit(name)).otherwise(heading)
         )
-    return lines.with_columns(
-        section=heading.forward_fill().over("doc_id").fill_null("head")
-    )
+    return lines.with_columns(section=heading.forward_fill().over("doc_id").fill_null("head"))
 
 
 def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
@@ -140,7 +184,9 @@ def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
         # Markdown rule rows (|---|---|) and separator lines carry no cells.
         .filter(~pl.col("compact").str.contains(r"^:?-{3,}"))
         .select(
-            "doc_id", "section", "line_no",
+            "doc_id",
+            "section",
+            "line_no",
             token=pl.col("line").str.replace_all(r"[\s|]+", " ").str.strip_chars().str.split(" "),
         )
         .explode("token")
@@ -151,8 +197,10 @@ def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
 def _cell_value(token: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """Value and state of a table-3/4 cell token."""
     is_dash = token.str.contains(DASH)
-    value = pl.when(is_dash).then(pl.lit(0, dtype=pl.Int64)).otherwise(
-        token.str.replace_all(",", "").cast(pl.Int64, strict=False)
+    value = (
+        pl.when(is_dash)
+        .then(pl.lit(0, dtype=pl.Int64))
+        .otherwise(token.str.replace_all(",", "").cast(pl.Int64, strict=False))
     )
     state = pl.when(is_dash).then(pl.lit("dash_zero")).otherwise(pl.lit("number"))
     return value, state
@@ -220,19 +268,29 @@ def _metadata(doc_id: str, head: str, body: str, s1: str) -> tuple[dict, list[di
     if agency:
         agency = _expand_agency(agency, body)
     if agency is None:
-        issues.append(_issue(doc_id, "agency_not_found", "warning",
-                             "no agency name in the title or the body"))
+        issues.append(
+            _issue(doc_id, "agency_not_found", "warning", "no agency name in the title or the body")
+        )
     if year is None:
-        issues.append(_issue(doc_id, "year_not_found", "warning",
-                             "no reporting year in the title or the body"))
-    return {"agency_parsed": agency, "agency_source": agency_source, "year": year,
-            "year_source": year_source}, issues
+        issues.append(
+            _issue(
+                doc_id, "year_not_found", "warning", "no reporting year in the title or the body"
+            )
+        )
+    return {
+        "agency_parsed": agency,
+        "agency_source": agency_source,
+        "year": year,
+        "year_source": year_source,
+    }, issues
 
 
 def _meta_frame(lines: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     texts = lines.group_by("doc_id", maintain_order=True).agg(
-        head=pl.col("compact").filter((pl.col("section") == "head") & (pl.col("compact") != ""))
-        .head(15).str.join("\n"),
+        head=pl.col("compact")
+        .filter((pl.col("section") == "head") & (pl.col("compact") != ""))
+        .head(15)
+        .str.join("\n"),
         body=pl.col("compact").str.join(""),
         s1=pl.col("compact").filter(pl.col("section") == "s1").str.join(""),
     )
@@ -241,8 +299,13 @@ def _meta_frame(lines: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
         meta, found = _metadata(doc_id, head, body, s1)
         rows.append({"doc_id": doc_id, **meta})
         issues.extend(found)
-    schema = {"doc_id": pl.String, "agency_parsed": pl.String, "agency_source": pl.String,
-              "year": pl.Int32, "year_source": pl.String}
+    schema = {
+        "doc_id": pl.String,
+        "agency_parsed": pl.String,
+        "agency_source": pl.String,
+        "year": pl.Int32,
+        "year_source": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema, orient="row"), issues
 
 
@@ -257,8 +320,10 @@ def _table3_sequential(cells: pl.DataFrame, variants: pl.DataFrame) -> pl.DataFr
         schema={"variant": pl.String, "row_idx": pl.Int64, "row_key": pl.String},
         orient="row",
     )
-    col_keys = pl.DataFrame({"col_idx": range(N_COLS), "col_key": APPLICANT_COLUMNS},
-                            schema={"col_idx": pl.Int64, "col_key": pl.String})
+    col_keys = pl.DataFrame(
+        {"col_idx": range(N_COLS), "col_key": APPLICANT_COLUMNS},
+        schema={"col_idx": pl.Int64, "col_key": pl.String},
+    )
     value, state = _cell_value(pl.col("token"))
     return (
         cells.join(variants.filter(pl.col("sequential")), on="doc_id")
@@ -266,9 +331,15 @@ def _table3_sequential(cells: pl.DataFrame, variants: pl.DataFrame) -> pl.DataFr
         .join(row_keys, on=["variant", "row_idx"])
         .join(col_keys, on="col_idx")
         .select(
-            "doc_id", "row_key", "col_key",
-            row_order=pl.col("row_idx").cast(pl.Int32), col_order=pl.col("col_idx").cast(pl.Int32),
-            raw="token", value=value, state=state, line="line_no",
+            "doc_id",
+            "row_key",
+            "col_key",
+            row_order=pl.col("row_idx").cast(pl.Int32),
+            col_order=pl.col("col_idx").cast(pl.Int32),
+            raw="token",
+            value=value,
+            state=state,
+            line="line_no",
         )
     )
 
@@ -278,8 +349,9 @@ def _row_for_label(text: str, taken: set[str], allowed: tuple[str, ...]) -> str 
     return found[0] if len(found) == 1 else None
 
 
-def _table3_by_label(doc_id: str, lines: list[tuple[int, str, list[str]]], variant: str,
-                     issues: list[dict]) -> list[dict]:
+def _table3_by_label(
+    doc_id: str, lines: list[tuple[int, str, list[str]]], variant: str, issues: list[dict]
+) -> list[dict]:
     """Fallback for a damaged table 3: a line of exactly seven cells is the row its label
     (on that line or just above) names; every other cell stays missing."""
     keys = TABLE3_VARIANTS[variant]
@@ -300,12 +372,24 @@ def _table3_by_label(doc_id: str, lines: list[tuple[int, str, list[str]]], varia
     for order, key in enumerate(keys):
         line_no, cells = found.get(key, (None, [None] * N_COLS))
         if key not in found:
-            issues.append(_issue(doc_id, "cell_missing", "warning",
-                                 f"table 3 row {key} could not be read", "S-1"))
+            issues.append(
+                _issue(
+                    doc_id, "cell_missing", "warning", f"table 3 row {key} could not be read", "S-1"
+                )
+            )
         for col_order, (col, token) in enumerate(zip(APPLICANT_COLUMNS, cells, strict=True)):
-            rows.append({"doc_id": doc_id, "row_key": key, "col_key": col, "row_order": order,
-                         "col_order": col_order, "raw": token, "line": line_no,
-                         **_scalar_cell(token)})
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "row_key": key,
+                    "col_key": col,
+                    "row_order": order,
+                    "col_order": col_order,
+                    "raw": token,
+                    "line": line_no,
+                    **_scalar_cell(token),
+                }
+            )
     return rows
 
 
@@ -317,26 +401,34 @@ def _scalar_cell(token: str | None) -> dict:
     return {"value": int(token.replace(",", "")), "state": "number"}
 
 
-def _table3(lines: pl.DataFrame, tokens: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame,
-                                                                 list[dict]]:
+def _table3(
+    lines: pl.DataFrame, tokens: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, list[dict]]:
     """Table-3 cells and, per document, whether it is present and which variant it has."""
-    cells = (
-        tokens.filter((pl.col("section") == "t3") & pl.col("token").str.contains(CELL_TOKEN))
-        .with_columns(ordinal=pl.int_range(pl.len()).over("doc_id"))
-    )
-    labels = lines.filter(pl.col("section") == "t3").group_by("doc_id").agg(
-        three_other=pl.col("compact").str.contains(r"逾期不补正|缴纳费用").any(),
-        single_other=pl.col("compact").str.contains(r"其他处理").any(),
+    cells = tokens.filter(
+        (pl.col("section") == "t3") & pl.col("token").str.contains(CELL_TOKEN)
+    ).with_columns(ordinal=pl.int_range(pl.len()).over("doc_id"))
+    labels = (
+        lines.filter(pl.col("section") == "t3")
+        .group_by("doc_id")
+        .agg(
+            three_other=pl.col("compact").str.contains(r"逾期不补正|缴纳费用").any(),
+            single_other=pl.col("compact").str.contains(r"其他处理").any(),
+        )
     )
     n_single = len(TABLE3_VARIANTS["single_other"]) * N_COLS
     n_three = len(TABLE3_VARIANTS["three_other"]) * N_COLS
     variants = (
-        cells.group_by("doc_id").agg(n=pl.len())
+        cells.group_by("doc_id")
+        .agg(n=pl.len())
         .join(labels, on="doc_id", how="left")
         .with_columns(
-            variant=pl.when(pl.col("n") == n_three).then(pl.lit("three_other"))
-            .when(pl.col("n") == n_single).then(pl.lit("single_other"))
-            .when(pl.col("three_other")).then(pl.lit("three_other"))
+            variant=pl.when(pl.col("n") == n_three)
+            .then(pl.lit("three_other"))
+            .when(pl.col("n") == n_single)
+            .then(pl.lit("single_other"))
+            .when(pl.col("three_other"))
+            .then(pl.lit("three_other"))
             .otherwise(pl.lit("single_other")),
         )
         .with_columns(sequential=pl.col("n").is_in([n_single, n_three]))
@@ -348,17 +440,30 @@ def _table3(lines: pl.DataFrame, tokens: pl.DataFrame) -> tuple[pl.DataFrame, pl
         per_line = (
             lines.filter(pl.col("section") == "t3")
             .join(damaged.select("doc_id"), on="doc_id")
-            .join(cells.group_by("doc_id", "line_no").agg(pl.col("token")),
-                  on=["doc_id", "line_no"], how="left")
+            .join(
+                cells.group_by("doc_id", "line_no").agg(pl.col("token")),
+                on=["doc_id", "line_no"],
+                how="left",
+            )
             .sort("doc_id", "line_no")
         )
         for doc_id, variant, n in damaged.select("doc_id", "variant", "n").iter_rows():
-            issues.append(_issue(
-                doc_id, "cell_count", "warning",
-                f"table 3 has {n} cells where {n_single} or {n_three} were expected; "
-                "rows were matched by label", "S-1"))
-            doc_lines = [(ln, c, t or []) for ln, c, t in per_line.filter(
-                pl.col("doc_id") == doc_id).select("line_no", "compact", "token").iter_rows()]
+            issues.append(
+                _issue(
+                    doc_id,
+                    "cell_count",
+                    "warning",
+                    f"table 3 has {n} cells where {n_single} or {n_three} were expected; "
+                    "rows were matched by label",
+                    "S-1",
+                )
+            )
+            doc_lines = [
+                (ln, c, t or [])
+                for ln, c, t in per_line.filter(pl.col("doc_id") == doc_id)
+                .select("line_no", "compact", "token")
+                .iter_rows()
+            ]
             out.append(_frame("table3", _table3_by_label(doc_id, doc_lines, variant, issues)))
     table3 = pl.concat([o.cast(SCHEMAS["table3"]) for o in out]) if out else empty("table3")
     return table3, variants.select("doc_id", "variant"), issues
@@ -370,21 +475,28 @@ def _table3(lines: pl.DataFrame, tokens: pl.DataFrame) -> tuple[pl.DataFrame, pl
 
 def _table4(tokens: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     """Table-4 cells: fifteen in reading order, or the one reading the identities allow."""
-    cells = (
-        tokens.filter((pl.col("section") == "t4") & pl.col("token").str.contains(CELL_TOKEN))
-        .with_columns(ordinal=pl.int_range(pl.len()).over("doc_id"),
-                      n=pl.len().over("doc_id"))
-    )
+    cells = tokens.filter(
+        (pl.col("section") == "t4") & pl.col("token").str.contains(CELL_TOKEN)
+    ).with_columns(ordinal=pl.int_range(pl.len()).over("doc_id"), n=pl.len().over("doc_id"))
     keys = pl.DataFrame(
         [(i, ch, oc) for i, (ch, oc) in enumerate(TABLE4_CELLS)],
-        schema={"ordinal": pl.Int64, "channel": pl.String, "outcome": pl.String}, orient="row",
+        schema={"ordinal": pl.Int64, "channel": pl.String, "outcome": pl.String},
+        orient="row",
     )
     value, state = _cell_value(pl.col("token"))
     good = (
         cells.filter(pl.col("n") == len(TABLE4_CELLS))
         .join(keys, on="ordinal")
-        .select("doc_id", "channel", "outcome", cell_order=pl.col("ordinal").cast(pl.Int32),
-                raw="token", value=value, state=state, line="line_no")
+        .select(
+            "doc_id",
+            "channel",
+            "outcome",
+            cell_order=pl.col("ordinal").cast(pl.Int32),
+            raw="token",
+            value=value,
+            state=state,
+            line="line_no",
+        )
     )
     rows: list[dict] = []
     issues: list[dict] = []
@@ -394,14 +506,30 @@ def _table4(tokens: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
         line_nos = group["line_no"].to_list()
         start = _table4_window(tokens_)
         note = "identities leave one reading" if start is not None else "cells left missing"
-        issues.append(_issue(doc_id, "cell_count", "warning",
-                             f"table 4 has {len(tokens_)} cells where 15 were expected; {note}",
-                             "S-1", line_nos[0]))
+        issues.append(
+            _issue(
+                doc_id,
+                "cell_count",
+                "warning",
+                f"table 4 has {len(tokens_)} cells where 15 were expected; {note}",
+                "S-1",
+                line_nos[0],
+            )
+        )
         for i, (channel, outcome) in enumerate(TABLE4_CELLS):
             token = tokens_[start + i] if start is not None else None
             line = line_nos[start + i] if start is not None else None
-            rows.append({"doc_id": doc_id, "channel": channel, "outcome": outcome,
-                         "cell_order": i, "raw": token, "line": line, **_scalar_cell(token)})
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "channel": channel,
+                    "outcome": outcome,
+                    "cell_order": i,
+                    "raw": token,
+                    "line": line,
+                    **_scalar_cell(token),
+                }
+            )
     table4 = pl.concat([good.cast(SCHEMAS["table4"]), _frame("table4", rows)])
     return table4, issues
 
@@ -412,8 +540,8 @@ def _table4_window(tokens: list[str]) -> int | None:
         return None
     readings: dict[tuple[int, ...], int] = {}
     for start in range(len(tokens) - len(TABLE4_CELLS) + 1):
-        values = tuple(_scalar_cell(t)["value"] for t in tokens[start:start + 15])
-        if all(sum(values[i:i + 4]) == values[i + 4] for i in (0, 5, 10)):
+        values = tuple(_scalar_cell(t)["value"] for t in tokens[start : start + 15])
+        if all(sum(values[i : i + 4]) == values[i + 4] for i in (0, 5, 10)):
             readings.setdefault(values, start)
     return next(iter(readings.values())) if len(readings) == 1 else None
 
@@ -422,8 +550,9 @@ def _table4_window(tokens: list[str]) -> int | None:
 # Table 2
 
 
-def _table2_value(token: str, measure: str, unit: str | None) -> tuple[Decimal | None, str, str,
-                                                                       str | None]:
+def _table2_value(
+    token: str, measure: str, unit: str | None
+) -> tuple[Decimal | None, str, str, str | None]:
     """Value, state, unit and the reason it could not be read, for one table-2 token."""
     if re.match(DASH, token):
         return Decimal(0), "dash_zero", unit or "", None
@@ -451,21 +580,26 @@ def _table2_value(token: str, measure: str, unit: str | None) -> tuple[Decimal |
     return number, "number", "", None
 
 
-def _table2(lines: pl.DataFrame, tokens: pl.DataFrame,
-            formats: dict[str, str | None]) -> tuple[pl.DataFrame, set[str], list[dict]]:
+def _table2(
+    lines: pl.DataFrame, tokens: pl.DataFrame, formats: dict[str, str | None]
+) -> tuple[pl.DataFrame, set[str], list[dict]]:
     """Table-2 cells: values follow their item label, on its line or the lines after it."""
     t2 = lines.filter(pl.col("section") == "t2")
     item = pl.lit(None, dtype=pl.String)
     for key, pattern in ITEM_REGEX.items():
-        item = pl.when(pl.col("compact").str.contains(pattern.pattern)).then(pl.lit(key)).otherwise(
-            item
+        item = (
+            pl.when(pl.col("compact").str.contains(pattern.pattern))
+            .then(pl.lit(key))
+            .otherwise(item)
         )
     is_header = pl.col("compact").str.contains(r"信息内容|第二十条|^二[、.,]?主动公开")
     t2 = t2.with_columns(
         item=pl.when(is_header).then(pl.lit("")).otherwise(item),
         unit=pl.when(is_header).then(
-            pl.when(pl.col("compact").str.contains("万元")).then(pl.lit("万元"))
-            .when(pl.col("compact").str.contains(r"\(元\)|单位:元")).then(pl.lit("元"))
+            pl.when(pl.col("compact").str.contains("万元"))
+            .then(pl.lit("万元"))
+            .when(pl.col("compact").str.contains(r"\(元\)|单位:元"))
+            .then(pl.lit("元"))
             .otherwise(pl.lit(""))
         ),
     ).with_columns(
@@ -481,14 +615,19 @@ def _table2(lines: pl.DataFrame, tokens: pl.DataFrame,
     grouped = {
         (d, i): (toks, lns, unit)
         for d, i, toks, lns, unit in values.group_by("doc_id", "item", maintain_order=True)
-        .agg(pl.col("token"), pl.col("line_no"), pl.col("unit").first()).iter_rows()
+        .agg(pl.col("token"), pl.col("line_no"), pl.col("unit").first())
+        .iter_rows()
     }
     rows: list[dict] = []
     issues: list[dict] = []
     item_lines = {
-        (d, i): ln for d, i, ln in t2.filter(pl.col("compact").str.contains(
-            "|".join(p.pattern for p in ITEM_REGEX.values())))
-        .group_by("doc_id", "item").agg(pl.col("line_no").first()).iter_rows()
+        (d, i): ln
+        for d, i, ln in t2.filter(
+            pl.col("compact").str.contains("|".join(p.pattern for p in ITEM_REGEX.values()))
+        )
+        .group_by("doc_id", "item")
+        .agg(pl.col("line_no").first())
+        .iter_rows()
     }
     for doc_id in sorted(present):
         fmt = formats.get(doc_id) or "2021"
@@ -499,10 +638,21 @@ def _table2(lines: pl.DataFrame, tokens: pl.DataFrame,
             toks, lns, unit = grouped.get((doc_id, spec.key), ([], [], ""))
             line = item_lines.get((doc_id, spec.key))
             if len(toks) != len(measures):
-                what = "is missing" if (doc_id, spec.key) not in item_lines else \
-                    f"has {len(toks)} values where {len(measures)} were expected"
-                issues.append(_issue(doc_id, "cell_missing" if not toks else "cell_count",
-                                     "warning", f"table 2 item {spec.key} {what}", "S-1", line))
+                what = (
+                    "is missing"
+                    if (doc_id, spec.key) not in item_lines
+                    else f"has {len(toks)} values where {len(measures)} were expected"
+                )
+                issues.append(
+                    _issue(
+                        doc_id,
+                        "cell_missing" if not toks else "cell_count",
+                        "warning",
+                        f"table 2 item {spec.key} {what}",
+                        "S-1",
+                        line,
+                    )
+                )
                 toks, lns = [None] * len(measures), [line] * len(measures)
             for measure, token, ln in zip(measures, toks, lns, strict=True):
                 if token is None:
@@ -510,11 +660,28 @@ def _table2(lines: pl.DataFrame, tokens: pl.DataFrame,
                 else:
                     value, state, unit_out, why = _table2_value(token, measure, unit)
                 if why:
-                    issues.append(_issue(doc_id, "cell_unreadable", "warning",
-                                         f"table 2 {spec.key}.{measure}: {why}", "S-2", ln))
-                rows.append({"doc_id": doc_id, "item": spec.key, "measure": measure,
-                             "raw": token, "value": value, "unit": unit_out, "state": state,
-                             "line": ln})
+                    issues.append(
+                        _issue(
+                            doc_id,
+                            "cell_unreadable",
+                            "warning",
+                            f"table 2 {spec.key}.{measure}: {why}",
+                            "S-2",
+                            ln,
+                        )
+                    )
+                rows.append(
+                    {
+                        "doc_id": doc_id,
+                        "item": spec.key,
+                        "measure": measure,
+                        "raw": token,
+                        "value": value,
+                        "unit": unit_out,
+                        "state": state,
+                        "line": ln,
+                    }
+                )
     return _frame("table2", rows), present, issues
 
 
@@ -524,7 +691,9 @@ def _table2(lines: pl.DataFrame, tokens: pl.DataFrame,
 _UNIT = r"(?:件|宗|份|条|个)"
 _NOUN = r"(?:的)?(?:信息|申请)?"
 NARRATIVE_PATTERNS: dict[str, str] = {
-    "applications_received": rf"(?:受理|新收|收到)(?:了)?(?:政府)?信息公开申请(?:件|共)?(\d+){_UNIT}",
+    "applications_received": (
+        rf"(?:受理|新收|收到)(?:了)?(?:政府)?信息公开申请(?:件|共)?(\d+){_UNIT}"
+    ),
     "applications_handled": rf"办理(?:了)?(?:政府)?信息公开申请(\d+){_UNIT}",
     "applications_closed": rf"(?:办结|答复)(?:了)?(?:申请)?(\d+){_UNIT}",
     "granted": rf"(?:^|[^不])予以公开{_NOUN}(\d+){_UNIT}",
@@ -561,19 +730,32 @@ def _narrative(lines: pl.DataFrame) -> pl.DataFrame:
         for fact, pattern in NARRATIVE_PATTERNS.items():
             if m := re.search(pattern, text):
                 key = fact
-                if fact == "applications_received" and re.match(_CARRIED_INCLUDED,
-                                                                text[m.end():]):
+                if fact == "applications_received" and re.match(_CARRIED_INCLUDED, text[m.end() :]):
                     key = "applications_handled"
                 if any(r["fact"] == key for r in rows if r["doc_id"] == doc_id):
                     continue
-                rows.append({"doc_id": doc_id, "fact": key, "unit": "count",
-                             "value": Decimal(m.group(1)), "raw": m.group(0),
-                             "line": line_at(m.start(1))})
+                rows.append(
+                    {
+                        "doc_id": doc_id,
+                        "fact": key,
+                        "unit": "count",
+                        "value": Decimal(m.group(1)),
+                        "raw": m.group(0),
+                        "line": line_at(m.start(1)),
+                    }
+                )
         for fact, pattern in SHARE_PATTERNS.items():
             if m := re.search(pattern, text):
-                rows.append({"doc_id": doc_id, "fact": fact, "unit": "percent",
-                             "value": Decimal(m.group(1)), "raw": m.group(0),
-                             "line": line_at(m.start(1))})
+                rows.append(
+                    {
+                        "doc_id": doc_id,
+                        "fact": fact,
+                        "unit": "percent",
+                        "value": Decimal(m.group(1)),
+                        "raw": m.group(0),
+                        "line": line_at(m.start(1)),
+                    }
+                )
     return _frame("narrative", rows)
 
 
@@ -585,28 +767,34 @@ NARRATIVE_CHECKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "granted": ("table3", ("granted",)),
     "partial": ("table3", ("partial",)),
     "denied": ("table3", tuple(k for k, r in ROW_BY_KEY.items() if r.category == "denied")),
-    "unavailable": ("table3", tuple(k for k, r in ROW_BY_KEY.items()
-                                    if r.category == "unavailable")),
+    "unavailable": (
+        "table3",
+        tuple(k for k, r in ROW_BY_KEY.items() if r.category == "unavailable"),
+    ),
     "review_cases": ("table4", ("review",)),
     "litigation_cases": ("table4", ("litigation_direct", "litigation_after_review")),
 }
 SHARE_TOLERANCE = Decimal("0.11")
 
 
-def _narrative_issues(narrative: pl.DataFrame, table3: pl.DataFrame,
-                      table4: pl.DataFrame) -> list[dict]:
+def _narrative_issues(
+    narrative: pl.DataFrame, table3: pl.DataFrame, table4: pl.DataFrame
+) -> list[dict]:
     """N-1: every stated count equals its table figure; every share fits its counts."""
     totals: dict[tuple[str, str, str], int | None] = {}
-    for d, r, v in table3.filter(pl.col("col_key") == "total").select(
-            "doc_id", "row_key", "value").iter_rows():
+    for d, r, v in (
+        table3.filter(pl.col("col_key") == "total").select("doc_id", "row_key", "value").iter_rows()
+    ):
         totals[(d, "table3", r)] = v
-    for d, ch, v in table4.filter(pl.col("outcome") == "total").select(
-            "doc_id", "channel", "value").iter_rows():
+    for d, ch, v in (
+        table4.filter(pl.col("outcome") == "total").select("doc_id", "channel", "value").iter_rows()
+    ):
         totals[(d, "table4", ch)] = v
     issues: list[dict] = []
     stated: dict[tuple[str, str], Decimal] = {}
     for doc_id, fact, unit, value, line in narrative.select(
-            "doc_id", "fact", "unit", "value", "line").iter_rows():
+        "doc_id", "fact", "unit", "value", "line"
+    ).iter_rows():
         if unit == "count":
             stated[(doc_id, fact)] = value
             table, keys = NARRATIVE_CHECKS.get(fact, (None, ()))
@@ -614,25 +802,41 @@ def _narrative_issues(narrative: pl.DataFrame, table3: pl.DataFrame,
             if not keys or "absent" in figures or None in figures:
                 continue
             if sum(figures) != value:
-                issues.append(_issue(
-                    doc_id, "narrative_mismatch", "warning",
-                    f"the text states {fact} = {int(value)} but the tables give {sum(figures)} "
-                    f"({' + '.join(keys)})", "N-1", line))
+                issues.append(
+                    _issue(
+                        doc_id,
+                        "narrative_mismatch",
+                        "warning",
+                        f"the text states {fact} = {int(value)} but the tables give {sum(figures)} "
+                        f"({' + '.join(keys)})",
+                        "N-1",
+                        line,
+                    )
+                )
     for doc_id, fact, unit, value, line in narrative.select(
-            "doc_id", "fact", "unit", "value", "line").iter_rows():
+        "doc_id", "fact", "unit", "value", "line"
+    ).iter_rows():
         if unit != "percent":
             continue
         part = stated.get((doc_id, fact))
         base = stated.get((doc_id, "applications_received")) or stated.get(
-            (doc_id, "applications_handled"))
+            (doc_id, "applications_handled")
+        )
         if part is None or not base:
             continue
         share = part * 100 / base
         if abs(share - value) > SHARE_TOLERANCE:
-            issues.append(_issue(
-                doc_id, "narrative_mismatch", "warning",
-                f"the text states {fact} is {value}% but {int(part)} of {int(base)} is {share:.1f}%",
-                "N-1", line))
+            issues.append(
+                _issue(
+                    doc_id,
+                    "narrative_mismatch",
+                    "warning",
+                    f"the text states {fact} is {value}% but {int(part)} of {int(base)} "
+                    f"is {share:.1f}%",
+                    "N-1",
+                    line,
+                )
+            )
     return issues
 
 
@@ -640,8 +844,9 @@ def _narrative_issues(narrative: pl.DataFrame, table3: pl.DataFrame,
 # The batch
 
 
-def _formats(lines: pl.DataFrame, years: dict[str, int | None]) -> dict[str, tuple[str | None,
-                                                                                 str]]:
+def _formats(
+    lines: pl.DataFrame, years: dict[str, int | None]
+) -> dict[str, tuple[str | None, str]]:
     markers = lines.group_by("doc_id").agg(
         **{f"m{fmt}": pl.col("compact").str.contains(p).any() for fmt, p in FORMAT_MARKERS.items()}
     )
@@ -675,8 +880,11 @@ def parse_batch(docs: pl.DataFrame) -> ParseResult:
     t3_present = set(table3["doc_id"].unique().to_list())
     t4_present = set(table4["doc_id"].unique().to_list())
     variant_of = dict(variants.iter_rows())
-    hints = {c: dict(docs.select("doc_id", c).iter_rows()) for c in ("agency_hint", "year_hint")
-             if c in docs.columns}
+    hints = {
+        c: dict(docs.select("doc_id", c).iter_rows())
+        for c in ("agency_hint", "year_hint")
+        if c in docs.columns
+    }
     report_rows = []
     for doc_id, agency_parsed, agency_source, year, year_source in meta.iter_rows():
         fmt, fmt_source = formats.get(doc_id, (None, "year"))
@@ -684,87 +892,186 @@ def parse_batch(docs: pl.DataFrame) -> ParseResult:
         hint = hints.get("agency_hint", {}).get(doc_id)
         if hint:
             if agency_parsed and hint != agency_parsed:
-                issues.append(_issue(doc_id, "manifest_mismatch", "info",
-                                     f"manifest agency {hint} differs from the text's "
-                                     f"{agency_parsed}"))
+                issues.append(
+                    _issue(
+                        doc_id,
+                        "manifest_mismatch",
+                        "info",
+                        f"manifest agency {hint} differs from the text's {agency_parsed}",
+                    )
+                )
             agency, agency_source = hint, "manifest"
         year_hint = hints.get("year_hint", {}).get(doc_id)
         if year_hint:
             if year and int(year_hint) != year:
-                issues.append(_issue(doc_id, "manifest_mismatch", "warning",
-                                     f"manifest year {year_hint} differs from the text's {year}"))
+                issues.append(
+                    _issue(
+                        doc_id,
+                        "manifest_mismatch",
+                        "warning",
+                        f"manifest year {year_hint} differs from the text's {year}",
+                    )
+                )
             if year is None:
                 year, year_source = int(year_hint), "manifest"
         expected = format_for_year(year)
         if fmt and expected and fmt != expected and fmt_source.startswith("labels"):
-            issues.append(_issue(doc_id, "year_format_mismatch", "warning",
-                                 f"the labels are of format {fmt} but year {year} uses {expected}",
-                                 "S-1"))
+            issues.append(
+                _issue(
+                    doc_id,
+                    "year_format_mismatch",
+                    "warning",
+                    f"the labels are of format {fmt} but year {year} uses {expected}",
+                    "S-1",
+                )
+            )
         if fmt_source == "labels_mixed":
-            issues.append(_issue(doc_id, "format_mixed", "info",
-                                 f"labels of both formats; format {fmt} taken from the year"))
+            issues.append(
+                _issue(
+                    doc_id,
+                    "format_mixed",
+                    "info",
+                    f"labels of both formats; format {fmt} taken from the year",
+                )
+            )
         variant = variant_of.get(doc_id) if doc_id in t3_present else None
         if fmt == "2021" and variant == "single_other":
-            issues.append(_issue(doc_id, "hybrid_other_row", "info",
-                                 "format 2021 report whose table 3 keeps the single （六）其他处理 "
-                                 "row; kept as row other"))
+            issues.append(
+                _issue(
+                    doc_id,
+                    "hybrid_other_row",
+                    "info",
+                    "format 2021 report whose table 3 keeps the single （六）其他处理 "
+                    "row; kept as row other",
+                )
+            )
         if fmt == "2019" and variant == "three_other":
-            issues.append(_issue(doc_id, "hybrid_other_row", "info",
-                                 "format 2019 report whose table 3 has the three 2021 （六） rows"))
-        present = {"table2": doc_id in t2_present, "table3": doc_id in t3_present,
-                   "table4": doc_id in t4_present}
+            issues.append(
+                _issue(
+                    doc_id,
+                    "hybrid_other_row",
+                    "info",
+                    "format 2019 report whose table 3 has the three 2021 （六） rows",
+                )
+            )
+        present = {
+            "table2": doc_id in t2_present,
+            "table3": doc_id in t3_present,
+            "table4": doc_id in t4_present,
+        }
         for table, ok in present.items():
             if not ok:
-                issues.append(_issue(doc_id, "table_missing", "warning",
-                                     f"{table} is absent from the report", "S-1"))
-        report_rows.append({
-            "doc_id": doc_id, "agency": agency, "agency_source": agency_source,
-            "agency_parsed": agency_parsed, "year": year, "year_source": year_source,
-            "format": fmt, "format_source": fmt_source,
-            "table2_present": present["table2"], "table3_present": present["table3"],
-            "table4_present": present["table4"], "table3_variant": variant, "n_lines": None,
-        })
-    reports = _frame("reports", report_rows).drop("n_lines").join(
-        lines.group_by("doc_id").agg(n_lines=pl.len().cast(pl.Int32)), on="doc_id", how="left"
-    ).select(list(SCHEMAS["reports"]))
+                issues.append(
+                    _issue(
+                        doc_id,
+                        "table_missing",
+                        "warning",
+                        f"{table} is absent from the report",
+                        "S-1",
+                    )
+                )
+        report_rows.append(
+            {
+                "doc_id": doc_id,
+                "agency": agency,
+                "agency_source": agency_source,
+                "agency_parsed": agency_parsed,
+                "year": year,
+                "year_source": year_source,
+                "format": fmt,
+                "format_source": fmt_source,
+                "table2_present": present["table2"],
+                "table3_present": present["table3"],
+                "table4_present": present["table4"],
+                "table3_variant": variant,
+                "n_lines": None,
+            }
+        )
+    reports = (
+        _frame("reports", report_rows)
+        .drop("n_lines")
+        .join(
+            lines.group_by("doc_id").agg(n_lines=pl.len().cast(pl.Int32)), on="doc_id", how="left"
+        )
+        .select(list(SCHEMAS["reports"]))
+    )
 
     issues += _identity_issues(table3, table4, table2, reports)
     issues += _narrative_issues(narrative, table3, table4)
-    return ParseResult(reports=reports, table3=table3, table4=table4, table2=table2,
-                       narrative=narrative, issues=_frame("issues", issues))
+    return ParseResult(
+        reports=reports,
+        table3=table3,
+        table4=table4,
+        table2=table2,
+        narrative=narrative,
+        issues=_frame("issues", issues),
+    )
 
 
-def _identity_issues(table3: pl.DataFrame, table4: pl.DataFrame, table2: pl.DataFrame,
-                     reports: pl.DataFrame) -> list[dict]:
+def _identity_issues(
+    table3: pl.DataFrame, table4: pl.DataFrame, table2: pl.DataFrame, reports: pl.DataFrame
+) -> list[dict]:
     """Identities T3-1..T4-1 and T2-1 broken in the source, and negative counts (S-2)."""
-    cells = pl.concat([
-        table3.select("doc_id", pl.lit("table3").alias("table"), "row_key", "col_key", "value",
-                      "line"),
-        table4.select("doc_id", pl.lit("table4").alias("table"), pl.col("channel").alias(
-            "row_key"), pl.col("outcome").alias("col_key"), "value", "line"),
-    ])
+    cells = pl.concat(
+        [
+            table3.select(
+                "doc_id", pl.lit("table3").alias("table"), "row_key", "col_key", "value", "line"
+            ),
+            table4.select(
+                "doc_id",
+                pl.lit("table4").alias("table"),
+                pl.col("channel").alias("row_key"),
+                pl.col("outcome").alias("col_key"),
+                "value",
+                "line",
+            ),
+        ]
+    )
     issues = [
-        _issue(doc_id, "identity_broken", "warning",
-               f"{rule} broken for {group}: parts add up to {expected}, reported {reported}",
-               rule, line)
+        _issue(
+            doc_id,
+            "identity_broken",
+            "warning",
+            f"{rule} broken for {group}: parts add up to {expected}, reported {reported}",
+            rule,
+            line,
+        )
         for doc_id, rule, group, expected, reported, _, line in broken_identities(cells).iter_rows()
     ]
     fmt = dict(reports.select("doc_id", "format").iter_rows())
-    t2 = {(d, i, m): (v, ln) for d, i, m, v, ln in table2.select(
-        "doc_id", "item", "measure", "value", "line").iter_rows()}
+    t2 = {
+        (d, i, m): (v, ln)
+        for d, i, m, v, ln in table2.select(
+            "doc_id", "item", "measure", "value", "line"
+        ).iter_rows()
+    }
     for (doc_id, item, measure), (value, line) in t2.items():
         if fmt.get(doc_id) != "2019" or value is None:
             continue
         if measure == "new_published":
             total = t2.get((doc_id, item, "total_published"), (None,))[0]
             if total is not None and value > total:
-                issues.append(_issue(doc_id, "identity_broken", "warning",
-                                     f"T2-1 broken for {item}: new_published {value} > "
-                                     f"total_published {total}", "T2-1", line))
+                issues.append(
+                    _issue(
+                        doc_id,
+                        "identity_broken",
+                        "warning",
+                        f"T2-1 broken for {item}: new_published {value} > total_published {total}",
+                        "T2-1",
+                        line,
+                    )
+                )
         if measure == "change":
             prev = t2.get((doc_id, item, "prev_items"), (None,))[0]
             if prev is not None and prev + value < 0:
-                issues.append(_issue(doc_id, "identity_broken", "warning",
-                                     f"T2-1 broken for {item}: prev_items {prev} + change "
-                                     f"{value} < 0", "T2-1", line))
+                issues.append(
+                    _issue(
+                        doc_id,
+                        "identity_broken",
+                        "warning",
+                        f"T2-1 broken for {item}: prev_items {prev} + change {value} < 0",
+                        "T2-1",
+                        line,
+                    )
+                )
     return issues

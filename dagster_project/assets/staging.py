@@ -1,0 +1,173 @@
+"""Parse assets and the staging load: Parquet per year, then the one warehouse writer."""
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from dagster_project import warehouse
+from dagster_project.assets.ingest import normalized_reports, raw_reports
+from dagster_project.lake import read_partition, write_partition
+from dagster_project.parsing.render import table3_markdown
+from dagster_project.partitions import single_run, year_partitions
+from dagster_project.pipeline import (
+    STAGING_TABLES,
+    WAREHOUSE_TABLES,
+    file_fates,
+    parse_year,
+)
+from dagster_project.resources import XxgkData
+
+
+def _preview(frames: dict[str, pl.DataFrame]) -> str:
+    """Table 3 of the first report that has one, as markdown."""
+    reports = frames["stg_reports"].filter(pl.col("table3_present"))
+    if reports.is_empty():
+        return "_no report in this run has a table 3_"
+    first = reports.row(0, named=True)
+    cells = (
+        frames["stg_table3_cells"]
+        .filter(pl.col("report_id") == first["report_id"])
+        .sort("row_order", "col_order")
+    )
+    table3 = {
+        key: group["value"].to_list()
+        for (key,), group in cells.group_by("row_key", maintain_order=True)
+    }
+    return (
+        f"**{first['agency']} {first['report_year']}** (`{first['file']}`)\n\n"
+        + table3_markdown(table3)
+    )
+
+
+@dg.asset(
+    deps=[normalized_reports],
+    partitions_def=year_partitions,
+    backfill_policy=single_run,
+    group_name="ingest",
+    kinds={"python", "polars", "parquet"},
+)
+def parsed_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.MaterializeResult:
+    """Normalised reports parsed to the contract of DESIGN.md §6: metadata, table cells with
+    their state and source line, narrative facts and issues.
+
+    Grain: lake datasets stg_* per year (one row per report, cell, fact or issue), plus the
+    reports quarantined at parse time.
+    """
+    paths = xxgk.paths()
+    counts: Counter[str] = Counter()
+    issue_codes: Counter[str] = Counter()
+    preview = ""
+    for year in context.partition_keys:
+        frames, parse_quarantine = parse_year(
+            read_partition(paths.lake, "normalized_reports", year), year
+        )
+        for table, frame in frames.items():
+            write_partition(paths.lake, table, year, frame)
+            counts[table] += frame.height
+        write_partition(paths.lake, "parse_quarantine", year, parse_quarantine)
+        counts["quarantined"] += parse_quarantine.height
+        issues = frames["stg_parse_issues"]
+        issue_codes.update(issues["code"].to_list())
+        counts["reports_identity_broken"] += issues.filter(pl.col("code") == "identity_broken")[
+            "report_id"
+        ].n_unique()
+        for table in ("table2", "table3", "table4"):
+            counts[f"{table}_present"] += int(frames["stg_reports"][f"{table}_present"].sum())
+        if not preview.startswith("**"):
+            preview = _preview(frames)
+    return dg.MaterializeResult(
+        metadata={
+            "reports": counts["stg_reports"],
+            "quarantined": counts["quarantined"],
+            "table3_cells": counts["stg_table3_cells"],
+            "tables_present": dg.MetadataValue.json(
+                {t: counts[f"{t}_present"] for t in ("table2", "table3", "table4")}
+            ),
+            "issues": dg.MetadataValue.json(dict(issue_codes)),
+            "reports_identity_broken": counts["reports_identity_broken"],
+            "preview": dg.MetadataValue.md(preview or "_no reports_"),
+        }
+    )
+
+
+def _warehouse_frames(lake: Path, year: str) -> dict[str, pl.DataFrame]:
+    raw_files, quarantine = file_fates(
+        read_partition(lake, "raw_files", year), read_partition(lake, "parse_quarantine", year)
+    )
+    frames = {"raw_files": raw_files, "quarantine": quarantine}
+    frames.update({t: read_partition(lake, t, year) for t in STAGING_TABLES})
+    return frames
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "raw_files",
+            deps=[raw_reports, parsed_reports],
+            group_name="staging",
+            kinds={"duckdb"},
+            partitions_def=year_partitions,
+            description="One row per path found under raw/<year>/: size, sha256, "
+            "encoding, and its fate (staged or quarantined, with why).",
+        ),
+        dg.AssetSpec(
+            "quarantine",
+            deps=[raw_reports, parsed_reports],
+            group_name="staging",
+            kinds={"duckdb"},
+            partitions_def=year_partitions,
+            description="One row per file that could not be decoded or parsed, with "
+            "the stage and the reason.",
+        ),
+        *[
+            dg.AssetSpec(
+                table,
+                deps=[parsed_reports],
+                group_name="staging",
+                kinds={"duckdb"},
+                partitions_def=year_partitions,
+                description=f"Staging table {table}: the parse output '{part}', one "
+                "year per partition.",
+            )
+            for table, part in STAGING_TABLES.items()
+        ],
+    ],
+    partitions_def=year_partitions,
+    backfill_policy=single_run,
+    pool=warehouse.POOL,
+)
+def warehouse_staging(
+    context: dg.AssetExecutionContext, xxgk: XxgkData
+) -> Iterator[dg.MaterializeResult]:
+    """Load the year's lake datasets into the DuckDB warehouse in one transaction per year,
+    replacing exactly that year's rows: the one place the pipeline writes staging tables."""
+    paths = xxgk.paths()
+    totals: Counter[str] = Counter()
+    for year in context.partition_keys:
+        counts, recreated = warehouse.replace_partition(
+            paths.warehouse, int(year), _warehouse_frames(paths.lake, year)
+        )
+        totals.update(counts)
+        if recreated:
+            context.log.warning(
+                f"tables {sorted(recreated)} changed shape; reloading every year from the lake"
+            )
+            for other in paths.year_folders():
+                if other != year and (paths.lake / "raw_files" / f"year={other}").exists():
+                    frames = _warehouse_frames(paths.lake, other)
+                    warehouse.replace_partition(
+                        paths.warehouse, int(other), {t: frames[t] for t in recreated}
+                    )
+    in_warehouse = warehouse.table_counts(paths.warehouse, list(WAREHOUSE_TABLES))
+    for table in WAREHOUSE_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=table,
+            metadata={
+                "rows_loaded": totals[table],
+                "rows_in_warehouse": in_warehouse[table],
+                "warehouse": dg.MetadataValue.path(str(paths.warehouse)),
+            },
+        )

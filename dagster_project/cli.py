@@ -1,0 +1,245 @@
+"""The `xxgk` command: parse reports, run the pipeline on a data folder, open the UI."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from dagster_project.parsing.decode import decode_bytes
+from dagster_project.parsing.normalize import normalize_frame
+from dagster_project.parsing.parse import parse_batch
+from dagster_project.paths import DATA_DIR_ENV, DataPaths
+
+if TYPE_CHECKING:
+    from dagster import ExecuteInProcessResult
+
+QUIET_ENV = {
+    "DAGSTER_DISABLE_TELEMETRY": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "GX_ANALYTICS_ENABLED": "False",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# xxgk parse
+
+
+def _read_inputs(files: Sequence[str]) -> list[tuple[str, bytes]]:
+    inputs = []
+    for name in files:
+        if name == "-":
+            inputs.append(("-", sys.stdin.buffer.read()))
+        else:
+            inputs.append((name, Path(name).read_bytes()))
+    return inputs
+
+
+def parse_files(inputs: list[tuple[str, bytes]]) -> list[dict]:
+    """Contract objects for some files (name, bytes), in order; an undecodable file gives an
+    object with null tables and a `decode_failed` issue."""
+    from dagster_project.parsing.contract import to_contract
+
+    rows, heads = [], {}
+    for i, (name, data) in enumerate(inputs):
+        doc_id = str(i)
+        decoded = decode_bytes(data)
+        heads[doc_id] = {
+            "file": name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "encoding": decoded.encoding,
+        }
+        rows.append({"doc_id": doc_id, "original": decoded.text or "", "error": decoded.error})
+    docs = normalize_frame(
+        pl.DataFrame(rows, schema={"doc_id": pl.String, "original": pl.String, "error": pl.String})
+    )
+    objects = {o["sha256"] + o["file"]: o for o in to_contract(parse_batch(docs), heads)}
+    out = []
+    for row in rows:
+        obj = objects[heads[row["doc_id"]]["sha256"] + heads[row["doc_id"]]["file"]]
+        if row["error"]:
+            obj["issues"].insert(
+                0,
+                {
+                    "code": "decode_failed",
+                    "severity": "error",
+                    "rule": None,
+                    "message": row["error"],
+                    "line": None,
+                },
+            )
+        out.append(obj)
+    return out
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from dagster_project.parsing.render import report_text
+
+    try:
+        inputs = _read_inputs(args.files)
+    except OSError as exc:
+        print(f"xxgk parse: {exc}", file=sys.stderr)
+        return 2
+    for obj in parse_files(inputs):
+        if args.json:
+            print(json.dumps(obj, ensure_ascii=False, default=str))
+        else:
+            print(report_text(obj))
+            print()
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# xxgk run / dev
+
+
+def prepare_dagster_home(paths: DataPaths) -> Path:
+    """$XXGK_DATA_DIR/dagster_home with xxgk's dagster.yaml (telemetry off, warehouse pool)."""
+    home = paths.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(__file__).with_name("dagster.yaml"), home / "dagster.yaml")
+    return home
+
+
+def _environment(paths: DataPaths) -> dict[str, str]:
+    env = {
+        DATA_DIR_ENV: str(paths.root),
+        "DAGSTER_HOME": str(prepare_dagster_home(paths)),
+        **QUIET_ENV,
+    }
+    os.environ.update(env)
+    return env
+
+
+def summary(paths: DataPaths) -> dict[str, int]:
+    """Figures of the warehouse: files, reports parsed, quarantined, identities broken."""
+    from dagster_project import warehouse
+
+    if not paths.warehouse.exists():
+        return {}
+    with warehouse.connect(paths.warehouse, read_only=True) as con:
+        row = con.execute("""
+            select (select count(*) from raw_files),
+                   (select count(*) from stg_reports),
+                   (select count(*) from quarantine),
+                   (select count(distinct report_id) from stg_parse_issues
+                     where code = 'identity_broken'),
+                   (select count(*) from stg_reports
+                     where table2_present and table3_present and table4_present)
+        """).fetchall()[0]
+    keys = (
+        "files",
+        "reports_parsed",
+        "quarantined",
+        "reports_identity_broken",
+        "reports_with_all_tables",
+    )
+    return dict(zip(keys, row, strict=True))
+
+
+def run_pipeline(
+    paths: DataPaths, years: Sequence[str] | None = None, log_level: str = "WARNING"
+) -> dict[str, ExecuteInProcessResult]:
+    """Materialise every asset for every year folder (or the years given), one run per year,
+    recorded in the Dagster instance under the data folder."""
+    import dagster as dg
+
+    from dagster_project.jobs import resolved_ingest_job
+    from dagster_project.partitions import year_partitions
+    from dagster_project.resources import XxgkData
+
+    _environment(paths)
+    chosen = list(years or paths.year_folders())
+    results = {}
+    with dg.DagsterInstance.get() as instance:
+        known = set(instance.get_dynamic_partitions(year_partitions.name))
+        instance.add_dynamic_partitions(year_partitions.name, [y for y in chosen if y not in known])
+        job = resolved_ingest_job()
+        for year in chosen:
+            results[year] = job.execute_in_process(
+                instance=instance,
+                partition_key=year,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                resources={"xxgk": XxgkData(data_dir=str(paths.root))},
+            )
+    return results
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    paths = DataPaths.resolve(args.data_dir)
+    years = args.years or paths.year_folders()
+    if not years:
+        print(f"xxgk run: no year folders under {paths.raw}", file=sys.stderr)
+        return 2
+    print(f"xxgk: running years {', '.join(years)} on {paths.root}", file=sys.stderr)
+    failed = [year for year, result in run_pipeline(paths, years).items() if not result.success]
+    figures = summary(paths)
+    print(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items()))
+    print(f"warehouse: {paths.warehouse}")
+    if failed:
+        print(f"xxgk run: years failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    paths = DataPaths.resolve(args.data_dir)
+    env = _environment(paths)
+    command = [
+        str(Path(sys.executable).with_name("dagster")),
+        "dev",
+        "-m",
+        "dagster_project.definitions",
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+    ]
+    print(f"xxgk: Dagster UI on http://{args.host}:{args.port} for {paths.root}", file=sys.stderr)
+    os.execve(command[0], command, {**os.environ, **env})
+    return 0  # not reached
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xxgk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", help="parse report files to the contract (JSON lines or text)")
+    p.add_argument("files", nargs="+", help="report text files; - reads standard input")
+    p.add_argument("--json", action="store_true", help="one JSON object per file, per line")
+    p.set_defaults(func=cmd_parse)
+
+    data_help = f"data folder (default ${DATA_DIR_ENV}, else data/)"
+    p = sub.add_parser("run", help="materialise every asset for every year on a data folder")
+    p.add_argument("--data-dir", help=data_help)
+    p.add_argument("--years", nargs="*", help="only these year folders")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("dev", help="open the Dagster UI on the data folder")
+    p.add_argument("--data-dir", help=data_help)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `xxgk` console script."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

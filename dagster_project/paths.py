@@ -1,0 +1,56 @@
+"""Where data lives: one setting, XXGK_DATA_DIR (default `data/`), names the data folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR_ENV = "XXGK_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The folders and files under one data folder."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, data_dir: str | os.PathLike | None = None) -> DataPaths:
+        """The data folder given, else $XXGK_DATA_DIR, else `data/` (read when called)."""
+        chosen = data_dir or os.environ.get(DATA_DIR_ENV) or "data"
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def manifest(self) -> Path:
+        return self.raw / "manifest.csv"
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def docs(self) -> Path:
+        return self.root / "docs"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster_home"
+
+    def year_folders(self) -> list[str]:
+        """Reporting years that have a folder under raw/: the partitions."""
+        if not self.raw.is_dir():
+            return []
+        return sorted(p.name for p in self.raw.iterdir() if p.is_dir() and _is_year(p.name))
+
+
+def _is_year(name: str) -> bool:
+    return len(name) == 4 and name.isdigit() and 1990 <= int(name) <= 2100

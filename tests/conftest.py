@@ -1,0 +1,60 @@
+"""Shared fixtures: the bundled sample reports, copied into a temporary data folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dagster_project.paths import DATA_DIR_ENV, DataPaths
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_RAW = ROOT / "data" / "raw"
+GOLD = Path(__file__).resolve().parent / "gold"
+
+
+def sample_files() -> list[Path]:
+    """The bundled sample reports."""
+    return sorted(SAMPLE_RAW.glob("*/*.txt"))
+
+
+# The real reports' gold files name table-2 values in their own words.
+_REAL_T2 = {
+    "licensing_decisions": ("licensing", "decisions"),
+    "punishment_decisions": ("penalty", "decisions"),
+    "coercion_decisions": ("enforcement", "decisions"),
+}
+_REAL_T2_MEASURES = {"made": "issued", "repealed": "repealed", "valid": "in_force"}
+
+
+def gold_for(report: Path) -> dict:
+    """The gold values of a sample report, in the contract's shape."""
+    gold = json.loads((GOLD / f"{report.stem}.json").read_text(encoding="utf-8"))
+    t2 = gold.get("table2")
+    if t2 and "licensing_decisions" in t2:
+        shaped: dict[str, dict] = {}
+        for item in ("regulations", "normative_documents"):
+            shaped[item] = {_REAL_T2_MEASURES[k]: v for k, v in t2[item].items()}
+        for key, (item, measure) in _REAL_T2.items():
+            shaped[item] = {measure: t2[key]}
+        shaped["fees"] = {"amount_yuan": int(Decimal(str(t2["fees_wan_yuan"])) * 10000)}
+        gold["table2"] = shaped
+        gold.setdefault("tables_present", {t: True for t in ("table2", "table3", "table4")})
+    return gold
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    """A temporary data folder holding a copy of the sample reports; XXGK_DATA_DIR points at
+    it and DAGSTER_HOME at a fresh instance inside it."""
+    root = tmp_path / "data"
+    shutil.copytree(SAMPLE_RAW, root / "raw")
+    monkeypatch.setenv(DATA_DIR_ENV, str(root))
+    paths = DataPaths.resolve(root)
+    from dagster_project.cli import prepare_dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(prepare_dagster_home(paths)))
+    return paths

@@ -1,0 +1,272 @@
+"""Real Dagster materialisations of the pipeline into a temporary data folder and DuckDB."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.cli import run_pipeline
+from dagster_project.partitions import year_partitions
+from dagster_project.paths import DataPaths
+from dagster_project.resources import XxgkData
+from dagster_project.schedules import latest_year_daily
+from dagster_project.sensors import raw_files_sensor
+
+YEARS = ["2020", "2022", "2023", "2024"]
+BIN = Path(sys.executable).parent
+
+
+def query(paths: DataPaths, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def counts_by_year(paths: DataPaths) -> dict[str, list[tuple]]:
+    tables = [
+        "raw_files",
+        "quarantine",
+        "stg_reports",
+        "stg_table3_cells",
+        "stg_table4_cells",
+        "stg_table2_cells",
+        "stg_narrative_facts",
+        "stg_parse_issues",
+    ]
+    return {
+        t: query(paths, f"select year, count(*) from {t} group by year order by year")
+        for t in tables
+    }
+
+
+def run_ok(paths: DataPaths, years: list[str] | None = None) -> dict:
+    results = run_pipeline(paths, years, log_level="ERROR")
+    assert all(r.success for r in results.values()), [
+        y for y, r in results.items() if not r.success
+    ]
+    return results
+
+
+def check_passed(result: dg.ExecuteInProcessResult, name: str) -> bool:
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == name]
+    return evaluation.passed
+
+
+def test_pipeline_loads_every_sample(data_dir: DataPaths) -> None:
+    results = run_ok(data_dir)
+    assert data_dir.warehouse.exists() and data_dir.warehouse.is_relative_to(data_dir.root)
+    assert query(data_dir, "select count(*), count(distinct report_id) from stg_reports") == [
+        (8, 8)
+    ]
+    assert query(data_dir, "select count(*) from raw_files where status = 'staged'") == [(8,)]
+    assert query(data_dir, "select count(*) from quarantine") == [(0,)]
+    # 6 reports of 23 rows and 1 of 25, 7 columns each; the tableless report has none.
+    assert query(data_dir, "select count(*) from stg_table3_cells") == [((6 * 23 + 25) * 7,)]
+    assert query(
+        data_dir,
+        """
+        select value from stg_table3_cells c join stg_reports r using (report_id)
+        where r.agency = '广州市人民政府' and c.row_key = 'new_received' and c.col_key = 'total'
+    """,
+    ) == [(18291,)]
+    assert all(check_passed(r, "files_accounted_for") for r in results.values())
+    materialized = dg.DagsterInstance.get().get_materialized_partitions(dg.AssetKey("stg_reports"))
+    assert materialized == set(YEARS)
+
+
+def test_rerun_replaces_exactly_its_partition(data_dir: DataPaths) -> None:
+    run_ok(data_dir)
+    before = counts_by_year(data_dir)
+    run_ok(data_dir, ["2020"])
+    assert counts_by_year(data_dir) == before
+    (data_dir.raw / "2020" / "wenzhou-statistics-bureau-2020.txt").unlink()
+    run_ok(data_dir, ["2020"])
+    after = counts_by_year(data_dir)
+    assert after["stg_reports"] == [(2020, 3), (2022, 1), (2023, 1), (2024, 2)]
+    for table in after:
+        assert [r for r in after[table] if r[0] != 2020] == [
+            r for r in before[table] if r[0] != 2020
+        ], table
+
+
+def test_duplicate_content_is_parsed_once_with_all_paths(data_dir: DataPaths) -> None:
+    source = data_dir.raw / "2020" / "dongguan-statistics-bureau-2020.txt"
+    shutil.copy(source, data_dir.raw / "2020" / "东莞 统计局 '副本'.txt")
+    run_ok(data_dir, ["2020"])
+    assert query(data_dir, "select count(*) from raw_files where year = 2020") == [(5,)]
+    assert query(data_dir, "select count(*) from stg_reports where year = 2020") == [(4,)]
+    [(paths_, duplicate_of)] = query(
+        data_dir,
+        """
+        select r.paths, f.duplicate_of from stg_reports r
+        join raw_files f on f.report_id = r.report_id and f.duplicate_of is not null
+    """,
+    )
+    assert sorted(paths_) == [
+        "2020/dongguan-statistics-bureau-2020.txt",
+        "2020/东莞 统计局 '副本'.txt",
+    ]
+    assert duplicate_of == "2020/dongguan-statistics-bureau-2020.txt"
+
+
+def test_bad_files_are_quarantined_and_the_rest_loads(data_dir: DataPaths) -> None:
+    folder = data_dir.raw / "2020"
+    (folder / "scan.txt").write_bytes(b"%PDF-1.4\n" + bytes(range(256)))
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "notes.txt").write_text("会议纪要：请各位同事准时参加。", encoding="utf-8")
+    [result] = run_ok(data_dir, ["2020"]).values()
+    quarantine = dict(query(data_dir, "select path, reason from quarantine order by path"))
+    assert quarantine == {
+        "2020/empty.txt": "empty file",
+        "2020/notes.txt": "not a report: no table, agency or reporting year found",
+        "2020/scan.txt": "binary: a PDF document, not extracted text",
+    }
+    assert query(data_dir, "select count(*) from stg_reports") == [(4,)]
+    assert query(data_dir, "select status, count(*) from raw_files group by status order by 1") == [
+        ("quarantined", 3),
+        ("staged", 4),
+    ]
+    assert check_passed(result, "files_accounted_for")
+
+
+def test_files_check_fires_when_a_file_is_unaccounted_for(data_dir: DataPaths) -> None:
+    run_ok(data_dir, ["2020"])
+    (data_dir.raw / "2020" / "late.txt").write_text("迟到的文件", encoding="utf-8")
+    from dagster_project.checks.files import files_accounted_for
+
+    result = files_accounted_for(XxgkData(data_dir=str(data_dir.root)))
+    assert not result.passed
+    assert result.metadata["years_failing"].value == ["2020"]
+
+
+def test_sensor_requests_runs_for_new_and_changed_years(data_dir: DataPaths) -> None:
+    instance = dg.DagsterInstance.get()
+    resources = {"xxgk": XxgkData()}
+    first = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    assert sorted(r.partition_key for r in first.run_requests) == YEARS
+    [add] = first.dynamic_partitions_requests
+    assert sorted(add.partition_keys) == YEARS
+    instance.add_dynamic_partitions(year_partitions.name, YEARS)
+
+    quiet = raw_files_sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor)
+    )
+    assert quiet.run_requests == [] and quiet.dynamic_partitions_requests == []
+
+    shutil.copy(
+        data_dir.raw / "2024" / "hongze-district-government-2024.txt",
+        data_dir.raw / "2022" / "new-report.txt",
+    )
+    (data_dir.raw / "2025").mkdir()
+    (data_dir.raw / "2025" / "a.txt").write_text("2025年政府信息公开工作年度报告", encoding="utf-8")
+    later = raw_files_sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, cursor=quiet.cursor)
+    )
+    assert sorted(r.partition_key for r in later.run_requests) == ["2022", "2025"]
+    assert later.dynamic_partitions_requests[0].partition_keys == ["2025"]
+
+
+def test_sensor_first_tick_skips_years_already_materialised(data_dir: DataPaths) -> None:
+    run_ok(data_dir, ["2020"])
+    instance = dg.DagsterInstance.get()
+    result = raw_files_sensor(
+        dg.build_sensor_context(instance=instance, resources={"xxgk": XxgkData()})
+    )
+    assert sorted(r.partition_key for r in result.run_requests) == ["2022", "2023", "2024"]
+
+
+def test_schedule_runs_the_latest_year(data_dir: DataPaths) -> None:
+    instance = dg.DagsterInstance.get()
+    context = dg.build_schedule_context(instance=instance)
+    assert isinstance(latest_year_daily(context), dg.SkipReason)
+    instance.add_dynamic_partitions(year_partitions.name, YEARS)
+    assert latest_year_daily(dg.build_schedule_context(instance=instance)).partition_key == "2024"
+
+
+@pytest.mark.slow
+def test_backfill_of_every_year_through_the_daemon(data_dir: DataPaths) -> None:
+    """`dagster job backfill` over every year as a user launches it: one run per year, queued and
+    started by the daemon, each step in its own process under the multiprocess executor; the
+    warehouse writers of concurrent runs are queued by the pool."""
+    instance = dg.DagsterInstance.get()
+    instance.add_dynamic_partitions(year_partitions.name, YEARS)
+    location = ["-m", "dagster_project.definitions"]
+    # The sensor would request the same years; stop it so the runs are the backfill's alone.
+    dagster(["sensor", "stop", "raw_files_sensor", *location])
+    dagster(
+        [
+            "job",
+            "backfill",
+            "-j",
+            "xxgk_ingest",
+            "--partitions",
+            ",".join(YEARS),
+            "--noprompt",
+            *location,
+        ]
+    )
+    with daemon(location):
+        runs = wait_for_runs(instance, len(YEARS), timeout=600)
+    assert sorted(r.tags["dagster/partition"] for r in runs) == YEARS
+    assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), [
+        (r.tags["dagster/partition"], r.status) for r in runs
+    ]
+    assert query(data_dir, "select year, count(*) from stg_reports group by 1 order by 1") == [
+        (2020, 4),
+        (2022, 1),
+        (2023, 1),
+        (2024, 2),
+    ]
+    errors = [
+        e.message
+        for r in runs
+        for e in instance.all_logs(r.run_id)
+        if "lock" in (e.message or "").lower() and "pool" not in (e.message or "")
+    ]
+    assert errors == []
+
+
+def dagster(args: list[str]) -> None:
+    subprocess.run([str(BIN / "dagster"), *args], check=True, capture_output=True, timeout=120)
+
+
+@contextmanager
+def daemon(location: list[str]) -> Iterator[None]:
+    process = subprocess.Popen(
+        [str(BIN / "dagster-daemon"), "run", *location],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_for_runs(instance: dg.DagsterInstance, n: int, timeout: float) -> list[dg.DagsterRun]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = instance.get_runs()
+        if len(runs) >= n and all(r.is_finished for r in runs):
+            return runs
+        time.sleep(2)
+    raise TimeoutError(
+        f"runs not finished after {timeout} s: "
+        f"{[(r.tags.get('dagster/partition'), r.status) for r in runs]}"
+    )
