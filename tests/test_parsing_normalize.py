@@ -30,3 +30,8 @@ def test_page_marks_blanked_line_count_kept() -> None:
 
 def test_line_count_is_preserved_for_crlf() -> None:
     assert normalize_text("a\r\nb\r\nc").split("\n") == ["a", "b", "c"]
+
+
+def test_dash_zero_cells_around_a_number_are_not_a_page_mark() -> None:
+    text = "\t-\n\t17\n\t-\n"
+    assert normalize_text(text) == text

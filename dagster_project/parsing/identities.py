@@ -7,6 +7,8 @@ the parser, the SQL ledgers and the checks all read the same definition.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import polars as pl
 
 from dagster_project.parsing.labels import (
@@ -98,3 +100,27 @@ def broken_identities(cells: pl.DataFrame) -> pl.DataFrame:
     """The ledger rows whose identity is broken (only groups whose every cell was read)."""
     ledger = identity_ledger(cells)
     return ledger.filter(pl.col("complete") & (pl.col("expected") != pl.col("reported")))
+
+
+@lru_cache(maxsize=1)
+def _term_groups() -> dict[tuple[str, str], list[tuple[str, str, str, int]]]:
+    groups: dict[tuple[str, str], list[tuple[str, str, str, int]]] = {}
+    for rule, table, row, col, group, coef in identity_terms().iter_rows():
+        groups.setdefault((rule, group), []).append((table, row, col, coef))
+    return groups
+
+
+def table_holds(
+    table: str, cells: dict[tuple[str, str], int | None], rows: set[str], rules: tuple[str, ...]
+) -> bool:
+    """Whether one report's table satisfies the given rules in every group whose cells were all
+    read. `cells` maps (row, column) to a value or None; `rows` are the rows the table has."""
+    for (rule, _), terms in _term_groups().items():
+        if rule not in rules or terms[0][0] != table:
+            continue
+        values = [(cells.get((row, col)), coef) for _, row, col, coef in terms if row in rows]
+        if sum(c < 0 for _, c in values) != 1 or any(v is None for v, _ in values):
+            continue
+        if sum(v * c for v, c in values) != 0:
+            return False
+    return True

@@ -287,7 +287,7 @@ TABLE2_ITEMS: tuple[Item, ...] = (
     Item(
         "normative_documents",
         "规范性文件",
-        r"^(?:行政)?规范性文件",
+        r"^(?:行政)?规范性",
         {
             "2019": ("new_made", "new_published", "total_published"),
             "2021": ("issued", "repealed", "in_force"),
@@ -320,10 +320,10 @@ TABLE2_ITEMS: tuple[Item, ...] = (
     Item(
         "fees",
         "行政事业性收费",
-        r"^行政事业性收费",
+        r"^行政事业性",
         {"2019": ("prev_items", "change"), "2021": ("amount_yuan",)},
     ),
-    Item("procurement", "政府集中采购", r"^政府集中采购", {"2019": ("projects", "amount_yuan")}),
+    Item("procurement", "政府集中采购", r"^政府集中", {"2019": ("projects", "amount_yuan")}),
 )
 
 ITEM_BY_KEY: dict[str, Item] = {item.key: item for item in TABLE2_ITEMS}

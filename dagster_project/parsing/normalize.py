@@ -26,8 +26,8 @@ _HTML_TAG_RESIDUE = r"\?/(?:span|p|div|font|td|tr|th|table|br|strong|b|i|em)>"
 _HTML_ENTITY = r"&(?:#\d{1,6}|#x[0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});"
 # Page footers and headers of PDF extraction: "- 4 -", "-3-", "第 2 页", "第2页 共5页".
 _PAGE_MARK = (
-    r"(?m)^[ \t]*(?:[-—–]\s*\d{1,3}\s*[-—–]"
-    r"|第\s*\d{1,3}\s*页(?:\s*[,/]?\s*共\s*\d{1,3}\s*页)?)[ \t]*$"
+    r"(?m)^[ \t]*(?:[-—–][ \t]*\d{1,3}[ \t]*[-—–]"
+    r"|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,/]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?)[ \t]*$"
 )
 
 

@@ -7,6 +7,7 @@ the narrative and the fallbacks for damaged tables work document by document.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, fields
@@ -14,7 +15,8 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from dagster_project.parsing.identities import broken_identities
+from dagster_project.parsing import glued
+from dagster_project.parsing.identities import broken_identities, table_holds
 from dagster_project.parsing.labels import (
     APPLICANT_COLUMNS,
     FORMAT_MARKERS,
@@ -31,9 +33,17 @@ from dagster_project.parsing.labels import (
 HAN = "\u4e00-\u9fff"
 # A table cell: a count, or a dash that the report uses for zero.
 CELL_TOKEN = r"^(?:\d{1,3}(?:,\d{3})+|\d+|[—–\-/]{1,2})$"
-DASH = r"^[—–\-/]{1,2}$"
+# Tokens written for zero: dashes, a slash, or "" (an empty cell).
+DASH = r"^(?:[—–\-/]{1,2})?$"
 # A table-2 value: counts, signed changes (减1, +10, 增5) and amounts with their unit.
-VALUE_TOKEN = r"^(?:[+\-增减]?\d+(?:\.\d+)?(?:万元|元|万)?|[—–\-/]{1,2})$"
+VALUE_TOKEN = r"^(?:[+\-增减]?\d+(?:\.\d+)?(?:万元|元|万)?|[—–\-/]{1,2})?$"
+# Any table-3 row label (the patterns polars' regex engine accepts).
+ROW_LABEL_ANY = (
+    "|".join(row.pattern for row in ROW_BY_KEY.values() if "(?" not in row.pattern)
+    + r"|^3[.、,]其他$"
+)
+# A markdown rule row (|---|:--:|) or a plain rule (--------): three or more dashes in a run.
+MARKDOWN_RULE = r"^[\s|:]*-{3,}[-\s|:]*$"
 N_COLS = len(APPLICANT_COLUMNS)
 MONEY = pl.Decimal(24, 2)
 
@@ -178,20 +188,86 @@ def _lines(docs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
-    """Whitespace- and pipe-separated tokens of the lines of some sections, in reading order."""
-    return (
+    """Whitespace- and pipe-separated tokens of the lines of some sections, in reading order.
+
+    An empty cell becomes the token "" where the layout shows it for sure: an empty field of a
+    markdown row after the row's label, or (one cell per line, as HTML tables render) a
+    whitespace-only line after the label of a block of lines that holds cells.
+    """
+    han = f"[{HAN}]"
+    is_rule = pl.col("line").str.contains(MARKDOWN_RULE)
+    is_md = pl.col("line").str.contains(r"^\s*\|.*\|\s*$")
+    block = (pl.col("line") == "").cum_sum().over("doc_id")
+    lines = (
         lines.filter(pl.col("section").is_in(sections))
-        # Markdown rule rows (|---|---|) and separator lines carry no cells.
-        .filter(~pl.col("compact").str.contains(r"^:?-{3,}"))
-        .select(
+        .with_columns(
+            block=block,
+            # A markdown header row is the row just above its rule row.
+            header=is_md & is_rule.shift(-1).over("doc_id").fill_null(False),
+            single=pl.col("compact").str.contains(CELL_TOKEN),
+            label=pl.col("compact").str.contains(han),
+            blank=(pl.col("line") != "") & (pl.col("compact") == ""),
+            row_label=pl.col("compact").str.contains(ROW_LABEL_ANY),
+        )
+        .with_columns(
+            block_label=pl.col("line_no").filter(pl.col("label")).max().over("doc_id", "block"),
+        )
+        .with_columns(
+            # A block holds cells if it shows one, or if its label is a table-3 row label
+            # (a row whose every cell is empty).
+            block_cells=pl.col("single").any().over("doc_id", "block")
+            | (pl.col("row_label") & (pl.col("line_no") == pl.col("block_label")))
+            .any()
+            .over("doc_id", "block"),
+        )
+        .filter(~is_rule & ~pl.col("header"))
+    )
+    text = (
+        pl.when(is_md)
+        .then(
+            pl.col("line")
+            .str.replace_all(r"\|[ \t]*\|", "|\x00|")
+            .str.replace_all(r"\|[ \t]*\|", "|\x00|")
+            .str.strip_chars()
+            .str.strip_chars("|")
+        )
+        .otherwise(pl.col("line"))
+    )
+    html_blank = (
+        pl.col("blank")
+        & pl.col("block_cells")
+        & (pl.col("block_label").is_null() | (pl.col("line_no") > pl.col("block_label")))
+    )
+    tokens = (
+        lines.select(
             "doc_id",
             "section",
             "line_no",
-            token=pl.col("line").str.replace_all(r"[\s|]+", " ").str.strip_chars().str.split(" "),
+            token=pl.when(html_blank)
+            .then(pl.lit(["\x00"]))
+            .otherwise(text.str.replace_all(r"[\s|]+", " ").str.strip_chars().str.split(" ")),
         )
         .explode("token")
         .filter(pl.col("token").is_not_null() & (pl.col("token") != ""))
+        .with_columns(tok_idx=pl.int_range(pl.len()).over("doc_id", "line_no"))
     )
+    # An empty markdown field before the row's label is a row-span cell, not a value.
+    last_label = (
+        pl.col("tok_idx")
+        .filter(pl.col("token").str.contains(han) & ~pl.col("token").str.contains(VALUE_TOKEN))
+        .max()
+        .over("doc_id", "line_no")
+    )
+    return (
+        tokens.filter(
+            (pl.col("token") != "\x00") | last_label.is_null() | (pl.col("tok_idx") > last_label)
+        )
+        .with_columns(pl.col("token").str.replace("\x00", "", literal=True))
+        .drop("tok_idx")
+    )
+
+
+_is_cell = pl.col("token").str.contains(CELL_TOKEN) | (pl.col("token") == "")
 
 
 def _cell_value(token: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -393,6 +469,122 @@ def _table3_by_label(
     return rows
 
 
+# A line naming this many table-3 rows holds the whole table: crawler text.
+GLUED_MIN_LABELS = 5
+# Row-label searches inside one long line (no line anchors).
+_GLUED_ROW = {
+    key: re.compile(p.pattern.replace("^", "").replace("$", "")) for key, p in ROW_REGEX.items()
+}
+# Enumerators are removed before the search, so 3.其他 is found as 其他 not followed by more.
+_GLUED_ROW["other_misc"] = re.compile(r"其他(?!法律|处理|对外)")
+_ENUMERATOR = re.compile(rf"[1-9][.、,]\s*(?=[{HAN}“\"(])")
+_ROW_CELLS = [(0, N_COLS - 1)]
+# Most combinations of ambiguous rows tried against the column identities.
+MAX_COMBINATIONS = 20000
+
+
+def _table3_glued(
+    doc_id: str, text: str, line_no: int, variant: str, issues: list[dict]
+) -> list[dict]:
+    """Table 3 from crawler text: each row's digits lie between its label and the next; runs
+    are split only where the row and column identities leave exactly one reading."""
+    keys = TABLE3_VARIANTS[variant]
+    text = _ENUMERATOR.sub(" ", text)
+    spans, start = [], 0
+    for key in keys:
+        m = _GLUED_ROW[key].search(text, start)
+        if m is None:
+            break
+        spans.append(m)
+        start = m.end()
+    readings: dict[str, list[tuple[int, ...]]] = {}
+    split: set[str] = set()
+    if len(spans) == len(keys):
+        for i, key in enumerate(keys):
+            end = spans[i + 1].start() if i + 1 < len(keys) else len(text)
+            runs = glued.runs_of(re.sub(r"[^\d—–\-/]+", " ", text[spans[i].end() : end]))
+            if len(runs) == N_COLS:
+                readings[key] = [tuple(_scalar_cell(r)["value"] for r in runs)]
+            else:
+                split.add(key)
+                readings[key] = glued.split_runs(runs, _ROW_CELLS) or []
+    chosen = _choose_readings(keys, readings, split)
+    if split - set(chosen):
+        issues.append(
+            _issue(
+                doc_id,
+                "ambiguous_cells",
+                "warning",
+                f"table 3 cells run together in rows {', '.join(k for k in keys if k not in chosen)}"
+                " and the identities do not leave exactly one reading; left missing",
+                "S-1",
+                line_no,
+            )
+        )
+    elif split:
+        issues.append(
+            _issue(
+                doc_id,
+                "cells_split",
+                "info",
+                f"table 3 cells run together in {len(split)} rows were split where the identities "
+                "leave exactly one reading",
+                None,
+                line_no,
+            )
+        )
+    rows = []
+    for order, key in enumerate(keys):
+        values = chosen.get(key)
+        for col_order, col in enumerate(APPLICANT_COLUMNS):
+            value = None if values is None else values[col_order]
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "row_key": key,
+                    "col_key": col,
+                    "row_order": order,
+                    "col_order": col_order,
+                    "raw": None if value is None else str(value),
+                    "value": value,
+                    "state": "missing" if value is None else "number",
+                    "line": line_no,
+                }
+            )
+    return rows
+
+
+def _choose_readings(
+    keys: tuple[str, ...], readings: dict[str, list[tuple[int, ...]]], split: set[str]
+) -> dict[str, tuple[int, ...]]:
+    """The rows whose reading is certain: printed apart, or the one combination of split
+    readings under which every table identity holds."""
+    fixed = {k: r[0] for k, r in readings.items() if k not in split and len(r) == 1}
+    if not split:
+        return fixed
+    if any(not readings.get(k) for k in split) or len(fixed) + len(split) != len(keys):
+        return fixed
+    options = [readings[k] for k in sorted(split)]
+    total = 1
+    for o in options:
+        total *= len(o)
+    if total > MAX_COMBINATIONS:
+        return fixed
+    found = []
+    for combo in itertools.product(*options):
+        table = {**fixed, **dict(zip(sorted(split), combo, strict=True))}
+        cells = {
+            (k, c): v
+            for k, vals in table.items()
+            for c, v in zip(APPLICANT_COLUMNS, vals, strict=True)
+        }
+        if table_holds("table3", cells, set(keys), ("T3-1", "T3-2", "T3-3")):
+            found.append(table)
+            if len(found) > 1:
+                return fixed
+    return found[0] if found else fixed
+
+
 def _scalar_cell(token: str | None) -> dict:
     if token is None:
         return {"value": None, "state": "missing"}
@@ -405,9 +597,9 @@ def _table3(
     lines: pl.DataFrame, tokens: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[dict]]:
     """Table-3 cells and, per document, whether it is present and which variant it has."""
-    cells = tokens.filter(
-        (pl.col("section") == "t3") & pl.col("token").str.contains(CELL_TOKEN)
-    ).with_columns(ordinal=pl.int_range(pl.len()).over("doc_id"))
+    cells = tokens.filter((pl.col("section") == "t3") & _is_cell).with_columns(
+        ordinal=pl.int_range(pl.len()).over("doc_id")
+    )
     labels = (
         lines.filter(pl.col("section") == "t3")
         .group_by("doc_id")
@@ -445,26 +637,33 @@ def _table3(
                 on=["doc_id", "line_no"],
                 how="left",
             )
+            .with_columns(labels=pl.col("compact").str.count_matches(ROW_LABEL_ANY))
             .sort("doc_id", "line_no")
         )
+        by_doc = {key[0]: group for key, group in per_line.group_by("doc_id")}
         for doc_id, variant, n in damaged.select("doc_id", "variant", "n").iter_rows():
-            issues.append(
-                _issue(
-                    doc_id,
-                    "cell_count",
-                    "warning",
-                    f"table 3 has {n} cells where {n_single} or {n_three} were expected; "
-                    "rows were matched by label",
-                    "S-1",
+            doc = by_doc[doc_id]
+            if doc["labels"].max() >= GLUED_MIN_LABELS:
+                # Crawler text: the table on one line, its cells run together.
+                text = " ".join(doc["line"].to_list())
+                rows = _table3_glued(doc_id, text, doc["line_no"][0], variant, issues)
+            else:
+                issues.append(
+                    _issue(
+                        doc_id,
+                        "cell_count",
+                        "warning",
+                        f"table 3 has {n} cells where {n_single} or {n_three} were expected; "
+                        "rows were matched by label",
+                        "S-1",
+                    )
                 )
-            )
-            doc_lines = [
-                (ln, c, t or [])
-                for ln, c, t in per_line.filter(pl.col("doc_id") == doc_id)
-                .select("line_no", "compact", "token")
-                .iter_rows()
-            ]
-            out.append(_frame("table3", _table3_by_label(doc_id, doc_lines, variant, issues)))
+                doc_lines = [
+                    (ln, c, t or [])
+                    for ln, c, t in doc.select("line_no", "compact", "token").iter_rows()
+                ]
+                rows = _table3_by_label(doc_id, doc_lines, variant, issues)
+            out.append(_frame("table3", rows))
     table3 = pl.concat([o.cast(SCHEMAS["table3"]) for o in out]) if out else empty("table3")
     return table3, variants.select("doc_id", "variant"), issues
 
@@ -475,9 +674,9 @@ def _table3(
 
 def _table4(tokens: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     """Table-4 cells: fifteen in reading order, or the one reading the identities allow."""
-    cells = tokens.filter(
-        (pl.col("section") == "t4") & pl.col("token").str.contains(CELL_TOKEN)
-    ).with_columns(ordinal=pl.int_range(pl.len()).over("doc_id"), n=pl.len().over("doc_id"))
+    cells = tokens.filter((pl.col("section") == "t4") & _is_cell).with_columns(
+        ordinal=pl.int_range(pl.len()).over("doc_id"), n=pl.len().over("doc_id")
+    )
     keys = pl.DataFrame(
         [(i, ch, oc) for i, (ch, oc) in enumerate(TABLE4_CELLS)],
         schema={"ordinal": pl.Int64, "channel": pl.String, "outcome": pl.String},
@@ -592,16 +791,19 @@ def _table2(
             .then(pl.lit(key))
             .otherwise(item)
         )
-    is_header = pl.col("compact").str.contains(r"信息内容|第二十条|^二[、.,]?主动公开")
+    # Header cells name measures; in one-cell-per-line layouts each sits on its own line.
+    is_header = pl.col("compact").str.contains(
+        r"信息内容|第二十条|数量|件数|金额|增/减|^二[、.,]?主动公开"
+    )
     t2 = t2.with_columns(
         item=pl.when(is_header).then(pl.lit("")).otherwise(item),
-        unit=pl.when(is_header).then(
-            pl.when(pl.col("compact").str.contains("万元"))
-            .then(pl.lit("万元"))
-            .when(pl.col("compact").str.contains(r"\(元\)|单位:元"))
-            .then(pl.lit("元"))
-            .otherwise(pl.lit(""))
-        ),
+        # The unit a header states holds until the next block (第二十条…) begins.
+        unit=pl.when(pl.col("compact").str.contains("万元"))
+        .then(pl.lit("万元"))
+        .when(pl.col("compact").str.contains(r"\(元\)|单位:元"))
+        .then(pl.lit("元"))
+        .when(pl.col("compact").str.contains(r"第二十条|^二[、.,]?主动公开"))
+        .then(pl.lit("")),
     ).with_columns(
         pl.col("item").forward_fill().over("doc_id"),
         pl.col("unit").forward_fill().over("doc_id"),
