@@ -97,6 +97,38 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synth(args: argparse.Namespace) -> int:
+    from dagster_project.synth import generate, truth_json
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    truths = []
+    for seed in range(args.seed, args.seed + args.reports):
+        report = generate(
+            seed,
+            layout=args.layout,
+            violation_rate=args.violation_rate,
+            traditional=True if args.traditional else None,
+        )
+        path = out / str(report.truth["year"]) / f"synth-{seed:07d}-{report.layout}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(report.text, encoding="utf-8")
+        truths.append(
+            {
+                "file": str(path.relative_to(out)),
+                "layout": report.layout,
+                "traditional": report.traditional,
+                "violated": report.violated,
+                **truth_json(report.truth),
+            }
+        )
+    with (out / "truth.jsonl").open("w", encoding="utf-8") as handle:
+        for truth in truths:
+            handle.write(json.dumps(truth, ensure_ascii=False) + "\n")
+    print(f"{len(truths)} reports under {out}/<year>/, truth in {out / 'truth.jsonl'}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # xxgk run / dev
 
@@ -220,6 +252,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="report text files; - reads standard input")
     p.add_argument("--json", action="store_true", help="one JSON object per file, per line")
     p.set_defaults(func=cmd_parse)
+
+    from dagster_project.synth import LAYOUTS
+
+    p = sub.add_parser("synth", help="write synthetic reports of every layout, with their truth")
+    p.add_argument("--out", required=True, help="folder to write <year>/*.txt and truth.jsonl")
+    p.add_argument("--reports", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0, help="first seed; report i uses seed + i")
+    p.add_argument("--layout", choices=LAYOUTS, help="one layout (default: a mix)")
+    p.add_argument(
+        "--violation-rate",
+        type=float,
+        default=0.05,
+        help="share of reports with one identity broken in the source",
+    )
+    p.add_argument("--traditional", action="store_true", help="all in Traditional script")
+    p.set_defaults(func=cmd_synth)
 
     data_help = f"data folder (default ${DATA_DIR_ENV}, else data/)"
     p = sub.add_parser("run", help="materialise every asset for every year on a data folder")

@@ -10,8 +10,10 @@ injected at a given rate; the truth then holds the printed (inconsistent) value.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from dagster_project.parsing.labels import (
     APPLICANT_COLUMNS,
@@ -608,10 +610,15 @@ def _prose(truth: dict, rng: random.Random) -> tuple[list[str], list[str]]:
     return head + body, tail
 
 
-def _traditional(text: str, rng: random.Random) -> str:
+@lru_cache(maxsize=1)
+def _to_traditional() -> Callable[[str], str]:
     import opencc
 
-    text = opencc.OpenCC("s2t").convert(text)
+    return opencc.OpenCC("s2t").convert
+
+
+def _traditional(text: str, rng: random.Random) -> str:
+    text = _to_traditional()(text)
     out = []
     for ch in text:
         out.append(ch)

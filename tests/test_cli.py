@@ -68,3 +68,14 @@ def test_run_prints_a_summary(data_dir: DataPaths) -> None:
         "reports identity broken: 2 · reports with all tables: 7"
     )
     assert data_dir.warehouse.exists()
+
+
+def test_synth_writes_reports_and_their_truth(tmp_path: Path) -> None:
+    out = xxgk("synth", "--out", str(tmp_path), "--reports", "30", "--violation-rate", "0.5")
+    assert out.returncode == 0, out.stderr
+    truths = [json.loads(line) for line in (tmp_path / "truth.jsonl").read_text().splitlines()]
+    files = sorted(tmp_path.glob("*/*.txt"))
+    assert len(truths) == len(files) == 30
+    assert {t["file"] for t in truths} == {str(f.relative_to(tmp_path)) for f in files}
+    assert all(f.parent.name == str(t["year"]) for t in truths for f in [tmp_path / t["file"]])
+    assert 5 <= sum(t["violated"] for t in truths) <= 25

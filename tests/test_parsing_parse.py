@@ -47,7 +47,7 @@ def test_table4_with_too_few_cells_is_null_with_issue() -> None:
     damaged = GZ_TEXT.replace("273\t62\t68\t68\t471\t", "273\t62\t68\t68\t")
     got = parse_text(damaged)
     assert got["table4"] == [None] * 15
-    assert any(i["code"] == "cell_count" and "14 cells" in i["message"] for i in got["issues"])
+    assert any(i["code"] == "ambiguous_cells" and "14 cells" in i["message"] for i in got["issues"])
 
 
 def test_changed_cell_breaks_identities() -> None:

@@ -28,10 +28,11 @@ def split_runs(
     `limit` readings."""
     n_cells = groups[-1][0] + groups[-1][1] + 1
     # Cell index → (is a total, index of that group's total cell).
-    total_of = {}
+    total_of, first_of = {}, {}
     for start, n_parts in groups:
         for i in range(start, start + n_parts + 1):
             total_of[i] = start + n_parts
+            first_of[i] = start
     found: list[tuple[int, ...]] = []
     cells: list[int] = [0] * n_cells
 
@@ -64,7 +65,7 @@ def split_runs(
                     if piece[0].isdigit():
                         break  # longer pieces only grow
                     continue
-            group_start = next(s for s, n in groups if s + n == total_of[cell])
+            group_start = first_of[cell]
             if cell == group_start and running != total:
                 continue
             cells[cell] = value

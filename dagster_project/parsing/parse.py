@@ -8,6 +8,7 @@ the narrative and the fallbacks for damaged tables work document by document.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, fields
@@ -220,7 +221,7 @@ def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
             .any()
             .over("doc_id", "block"),
         )
-        .filter(~is_rule & ~pl.col("header"))
+        .filter(~is_rule)
     )
     text = (
         pl.when(is_md)
@@ -243,6 +244,7 @@ def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
             "doc_id",
             "section",
             "line_no",
+            "header",
             token=pl.when(html_blank)
             .then(pl.lit(["\x00"]))
             .otherwise(text.str.replace_all(r"[\s|]+", " ").str.strip_chars().str.split(" ")),
@@ -267,7 +269,8 @@ def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
     )
 
 
-_is_cell = pl.col("token").str.contains(CELL_TOKEN) | (pl.col("token") == "")
+# A cell of table 3 or 4: a count, a dash or an empty cell, outside markdown header rows.
+_is_cell = (pl.col("token").str.contains(CELL_TOKEN) | (pl.col("token") == "")) & ~pl.col("header")
 
 
 def _cell_value(token: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -509,14 +512,16 @@ def _table3_glued(
                 split.add(key)
                 readings[key] = glued.split_runs(runs, _ROW_CELLS) or []
     chosen = _choose_readings(keys, readings, split)
-    if split - set(chosen):
+    unsure = [k for k in keys if k not in chosen or None in chosen[k]]
+    if unsure:
         issues.append(
             _issue(
                 doc_id,
                 "ambiguous_cells",
                 "warning",
-                f"table 3 cells run together in rows {', '.join(k for k in keys if k not in chosen)}"
-                " and the identities do not leave exactly one reading; left missing",
+                f"table 3 cells run together in rows "
+                f"{', '.join(unsure)} and the identities do not "
+                "leave exactly one reading; left missing",
                 "S-1",
                 line_no,
             )
@@ -556,33 +561,38 @@ def _table3_glued(
 
 def _choose_readings(
     keys: tuple[str, ...], readings: dict[str, list[tuple[int, ...]]], split: set[str]
-) -> dict[str, tuple[int, ...]]:
-    """The rows whose reading is certain: printed apart, or the one combination of split
-    readings under which every table identity holds."""
-    fixed = {k: r[0] for k, r in readings.items() if k not in split and len(r) == 1}
-    if not split:
+) -> dict[str, tuple[int | None, ...]]:
+    """The cells whose reading is certain: rows printed apart, and every split cell on which
+    all combinations of split readings that satisfy the table identities agree."""
+    fixed: dict[str, tuple[int | None, ...]] = {
+        k: r[0] for k, r in readings.items() if k not in split and len(r) == 1
+    }
+    if not split or any(not readings.get(k) for k in split) or len(readings) != len(keys):
         return fixed
-    if any(not readings.get(k) for k in split) or len(fixed) + len(split) != len(keys):
-        return fixed
-    options = [readings[k] for k in sorted(split)]
-    total = 1
-    for o in options:
-        total *= len(o)
-    if total > MAX_COMBINATIONS:
+    order = sorted(split)
+    options = [readings[k] for k in order]
+    if math.prod(len(o) for o in options) > MAX_COMBINATIONS:
         return fixed
     found = []
     for combo in itertools.product(*options):
-        table = {**fixed, **dict(zip(sorted(split), combo, strict=True))}
+        table = {**fixed, **dict(zip(order, combo, strict=True))}
         cells = {
             (k, c): v
             for k, vals in table.items()
             for c, v in zip(APPLICANT_COLUMNS, vals, strict=True)
         }
         if table_holds("table3", cells, set(keys), ("T3-1", "T3-2", "T3-3")):
-            found.append(table)
-            if len(found) > 1:
-                return fixed
-    return found[0] if found else fixed
+            found.append(combo)
+    if not found:
+        return fixed
+    for i, key in enumerate(order):
+        agreed = tuple(
+            col[0] if len(set(col)) == 1 else None
+            for col in zip(*(combo[i] for combo in found), strict=True)
+        )
+        if any(v is not None for v in agreed):
+            fixed[key] = agreed
+    return fixed
 
 
 def _scalar_cell(token: str | None) -> dict:
@@ -703,34 +713,51 @@ def _table4(tokens: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
     for (doc_id,), group in odd.group_by("doc_id", maintain_order=True):
         tokens_ = group["token"].to_list()
         line_nos = group["line_no"].to_list()
-        start = _table4_window(tokens_)
-        note = "identities leave one reading" if start is not None else "cells left missing"
+        n = len(tokens_)
+        values: list[str] | None = None
+        cell_lines: list[int | None] = [line_nos[0]] * len(TABLE4_CELLS)
+        if n > len(TABLE4_CELLS) and (start := _table4_window(tokens_)) is not None:
+            values = tokens_[start : start + 15]
+            cell_lines = line_nos[start : start + 15]
+            note = "the identities leave one reading"
+        elif n < len(TABLE4_CELLS) and (readings := glued.split_runs(tokens_, T4_GROUPS)):
+            if len(readings) == 1:
+                values = [str(v) for v in readings[0]]
+                note = "cells run together were split where the identities leave one reading"
+        if values is None:
+            note = "the identities do not leave one reading; cells left missing"
+            code = "ambiguous_cells" if n < len(TABLE4_CELLS) else "cell_count"
+        else:
+            code = "cell_count"
         issues.append(
             _issue(
                 doc_id,
-                "cell_count",
+                code,
                 "warning",
-                f"table 4 has {len(tokens_)} cells where 15 were expected; {note}",
+                f"table 4 has {n} cells where 15 were expected; {note}",
                 "S-1",
                 line_nos[0],
             )
         )
         for i, (channel, outcome) in enumerate(TABLE4_CELLS):
-            token = tokens_[start + i] if start is not None else None
-            line = line_nos[start + i] if start is not None else None
+            raw = None if values is None else values[i]
             rows.append(
                 {
                     "doc_id": doc_id,
                     "channel": channel,
                     "outcome": outcome,
                     "cell_order": i,
-                    "raw": token,
-                    "line": line,
-                    **_scalar_cell(token),
+                    "raw": raw,
+                    "line": cell_lines[i],
+                    **_scalar_cell(raw),
                 }
             )
     table4 = pl.concat([good.cast(SCHEMAS["table4"]), _frame("table4", rows)])
     return table4, issues
+
+
+# Table 4 as three groups of four outcomes and their total.
+T4_GROUPS = [(0, 4), (5, 4), (10, 4)]
 
 
 def _table4_window(tokens: list[str]) -> int | None:
@@ -782,55 +809,58 @@ def _table2_value(
 def _table2(
     lines: pl.DataFrame, tokens: pl.DataFrame, formats: dict[str, str | None]
 ) -> tuple[pl.DataFrame, set[str], list[dict]]:
-    """Table-2 cells: values follow their item label, on its line or the lines after it."""
+    """Table-2 cells: values follow their item label, on its line or the lines after it, or
+    further along the same line when the whole table is one line."""
     t2 = lines.filter(pl.col("section") == "t2")
-    item = pl.lit(None, dtype=pl.String)
-    for key, pattern in ITEM_REGEX.items():
-        item = (
-            pl.when(pl.col("compact").str.contains(pattern.pattern))
-            .then(pl.lit(key))
-            .otherwise(item)
-        )
-    # Header cells name measures; in one-cell-per-line layouts each sits on its own line.
-    is_header = pl.col("compact").str.contains(
-        r"信息内容|第二十条|数量|件数|金额|增/减|^二[、.,]?主动公开"
+    # A token that starts with an item label sets the item; so does a line whose
+    # whitespace-free text starts with one (labels printed with spaces inside).
+    first = pl.int_range(pl.len()).over("doc_id", "line_no") == 0
+    toks = (
+        tokens.filter(pl.col("section") == "t2")
+        .join(t2.select("doc_id", "line_no", "compact"), on=["doc_id", "line_no"])
+        .with_columns(label=pl.when(first).then(pl.col("compact")).otherwise(pl.col("token")))
     )
-    t2 = t2.with_columns(
+    item = pl.lit(None, dtype=pl.String)
+    for key, pattern in reversed(ITEM_REGEX.items()):
+        item = (
+            pl.when(pl.col("label").str.contains(pattern.pattern)).then(pl.lit(key)).otherwise(item)
+        )
+    # Header cells name measures and end the item before them.
+    is_header = pl.col("token").str.contains(r"信息内容|第二十条|数量|件数|金额|增/减|主动公开")
+    toks = toks.with_columns(
         item=pl.when(is_header).then(pl.lit("")).otherwise(item),
         # The unit a header states holds until the next block (第二十条…) begins.
-        unit=pl.when(pl.col("compact").str.contains("万元"))
+        unit=pl.when(pl.col("token").str.contains("万元") & is_header)
         .then(pl.lit("万元"))
-        .when(pl.col("compact").str.contains(r"\(元\)|单位:元"))
+        .when(pl.col("token").str.contains(r"\(元\)|单位:元"))
         .then(pl.lit("元"))
-        .when(pl.col("compact").str.contains(r"第二十条|^二[、.,]?主动公开"))
+        .when(pl.col("token").str.contains(r"第二十条|主动公开"))
         .then(pl.lit("")),
     ).with_columns(
         pl.col("item").forward_fill().over("doc_id"),
         pl.col("unit").forward_fill().over("doc_id"),
     )
-    values = (
-        tokens.filter((pl.col("section") == "t2") & pl.col("token").str.contains(VALUE_TOKEN))
-        .join(t2.select("doc_id", "line_no", "item", "unit"), on=["doc_id", "line_no"])
-        .filter(pl.col("item").is_not_null() & (pl.col("item") != ""))
+    values = toks.filter(
+        pl.col("token").str.contains(VALUE_TOKEN)
+        & pl.col("item").is_not_null()
+        & (pl.col("item") != "")
     )
-    present = set(t2.filter(pl.col("item") != "")["doc_id"].unique().to_list())
+    present = set(toks.filter(pl.col("item") != "")["doc_id"].unique().to_list())
     grouped = {
-        (d, i): (toks, lns, unit)
-        for d, i, toks, lns, unit in values.group_by("doc_id", "item", maintain_order=True)
+        (d, i): (tk, lns, unit)
+        for d, i, tk, lns, unit in values.group_by("doc_id", "item", maintain_order=True)
         .agg(pl.col("token"), pl.col("line_no"), pl.col("unit").first())
         .iter_rows()
     }
-    rows: list[dict] = []
-    issues: list[dict] = []
     item_lines = {
         (d, i): ln
-        for d, i, ln in t2.filter(
-            pl.col("compact").str.contains("|".join(p.pattern for p in ITEM_REGEX.values()))
-        )
+        for d, i, ln in toks.filter(item.is_not_null())
         .group_by("doc_id", "item")
         .agg(pl.col("line_no").first())
         .iter_rows()
     }
+    rows: list[dict] = []
+    issues: list[dict] = []
     for doc_id in sorted(present):
         fmt = formats.get(doc_id) or "2021"
         for spec in TABLE2_ITEMS:

@@ -1,0 +1,75 @@
+"""Property tests: synthetic reports of every layout render → parse → compare with the truth.
+
+Every cell must equal the truth or be null with an issue saying so; a wrong number fails.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dagster_project.cli import parse_files
+from dagster_project.synth import LAYOUTS, compare, generate
+
+BATCH = 10
+
+_TABLE_WORDS = {"table3": "table 3", "table4": "table 4", "table2": "table 2"}
+
+
+def check_batch(seeds: list[int], layout: str | None, traditional: bool | None) -> int:
+    """Parse a batch of synthetic reports together and check each; returns cells compared."""
+    reports = [generate(s, layout=layout, traditional=traditional) for s in seeds]
+    parsed = parse_files(
+        [(f"synth-{s}.txt", r.text.encode()) for s, r in zip(seeds, reports, strict=True)]
+    )
+    compared = 0
+    for seed, report, got in zip(seeds, reports, parsed, strict=True):
+        wrong, missing = compare(report.truth, got)
+        assert wrong == [], (seed, report.layout, wrong[:5])
+        messages = " ".join(i["message"] for i in got["issues"])
+        for table in {m.split(".")[0] for m in missing}:
+            assert _TABLE_WORDS[table] in messages or f"{table} is absent" in messages, (
+                seed,
+                report.layout,
+                table,
+            )
+        complete = not any(m.startswith("table3") for m in missing)
+        if report.violated and complete:
+            assert any(i["code"] == "identity_broken" for i in got["issues"]), (seed, layout)
+        if not report.violated and not missing:
+            assert not [i for i in got["issues"] if i["code"] == "identity_broken"], seed
+        compared += 7 * len(report.truth["table3"]) + 15
+    return compared
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    start=st.integers(min_value=0, max_value=10**9),
+    layout=st.sampled_from(LAYOUTS),
+    traditional=st.booleans(),
+)
+def test_every_layout_parses_to_the_truth(start: int, layout: str, traditional: bool) -> None:
+    """200 examples × 10 reports: 2,000 generated reports in every run."""
+    assert check_batch(list(range(start, start + BATCH)), layout, traditional) > 0
+
+
+def test_a_mixed_batch_parses_together() -> None:
+    """Reports of every layout in one batch: the batch-wide expressions keep them apart."""
+    assert check_batch(list(range(500)), None, None) > 500 * 170
+
+
+def test_violations_are_found() -> None:
+    reports = [generate(s, layout="tsv", violation_rate=1.0) for s in range(20)]
+    parsed = parse_files([(str(i), r.text.encode()) for i, r in enumerate(reports)])
+    assert all(r.violated for r in reports)
+    for got in parsed:
+        assert {i["rule"] for i in got["issues"] if i["code"] == "identity_broken"} & {
+            "T3-1",
+            "T3-2",
+            "T3-3",
+        }
+
+
+def test_generator_is_deterministic() -> None:
+    assert generate(7).text == generate(7).text
+    assert {generate(s).layout for s in range(60)} == set(LAYOUTS)
