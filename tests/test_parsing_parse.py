@@ -92,3 +92,34 @@ def test_deleted_lines_never_give_a_wrong_number(deleted: list[int]) -> None:
     for row, values in gold["table3"].items():
         for got_v, gold_v in zip(got["table3"].get(row, [None] * 7), values, strict=True):
             assert got_v is None or got_v == gold_v, (row, deleted)
+
+
+def test_narrative_counts_units_and_carried_over() -> None:
+    text = GZ_TEXT.replace(
+        "2020 年全市各级行政机关共办理政府信息公开申请 19017 宗",
+        "2020 年全市共收到政府信息公开申请 19017 份（含上年结转 726 份）",
+    )
+    got = parse_text(text)
+    assert got["narrative"]["applications_handled"] == 19017
+    assert "applications_received" not in got["narrative"]
+    assert not [i for i in got["issues"] if i["code"] == "narrative_mismatch"]
+
+
+def test_narrative_share_that_does_not_fit_is_a_finding() -> None:
+    text = (SAMPLE_RAW / "2020" / "guangzhou-statistics-bureau-2020.txt").read_text()
+    got = parse_text(text.replace("占总数的 34.0%", "占总数的 43.0%"))
+    [issue] = [i for i in got["issues"] if i["code"] == "narrative_mismatch"]
+    assert issue["rule"] == "N-1" and "43.0%" in issue["message"]
+
+
+def test_flow_identity_t3_1_fires() -> None:
+    damaged = GZ_TEXT.replace("四、结转下年度继续办理\t633\t", "四、结转下年度继续办理\t634\t")
+    damaged = damaged.replace("\t14\t691\n", "\t14\t692\n")
+    assert damaged.count("634") > GZ_TEXT.count("634")
+    got = parse_text(damaged)
+    broken = {
+        (i["rule"], i["message"].split(" broken for ")[1].split(":")[0])
+        for i in got["issues"]
+        if i["code"] == "identity_broken"
+    }
+    assert broken == {("T3-1", "natural_person"), ("T3-1", "total")}

@@ -77,7 +77,8 @@ def identity_terms() -> pl.DataFrame:
 
 
 def identity_ledger(cells: pl.DataFrame) -> pl.DataFrame:
-    """One row per report × rule × group: the sum of the parts, the reported total, and whether
+    """One row per report × rule × group: the sum of the positive side (`expected`), the sum of
+    the negative side (`reported`: the total, or total + carried_forward for T3-1), and whether
     every cell was read. `cells` has doc_id, table, row_key, col_key, value, line."""
     terms = identity_terms()
     joined = cells.join(terms, on=["table", "row_key", "col_key"], how="inner")
@@ -85,13 +86,13 @@ def identity_ledger(cells: pl.DataFrame) -> pl.DataFrame:
         joined.group_by("doc_id", "rule", "group_key")
         .agg(
             expected=(pl.col("value") * pl.col("coef")).filter(pl.col("coef") > 0).sum(),
-            reported=pl.col("value").filter(pl.col("coef") < 0).sum(),
+            reported=(-pl.col("value") * pl.col("coef")).filter(pl.col("coef") < 0).sum(),
             complete=pl.col("value").null_count() == 0,
-            n_total=(pl.col("coef") < 0).sum(),
+            has_both=(pl.col("coef") > 0).any() & (pl.col("coef") < 0).any(),
             line=pl.col("line").filter(pl.col("coef") < 0).first(),
         )
-        .filter(pl.col("n_total") == 1)
-        .drop("n_total")
+        .filter(pl.col("has_both"))
+        .drop("has_both")
         .sort("doc_id", "rule", "group_key")
     )
 
@@ -119,7 +120,7 @@ def table_holds(
         if rule not in rules or terms[0][0] != table:
             continue
         values = [(cells.get((row, col)), coef) for _, row, col, coef in terms if row in rows]
-        if sum(c < 0 for _, c in values) != 1 or any(v is None for v, _ in values):
+        if not any(c < 0 for _, c in values) or any(v is None for v, _ in values):
             continue
         if sum(v * c for v, c in values) != 0:
             return False

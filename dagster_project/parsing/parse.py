@@ -493,19 +493,22 @@ def _table3_glued(
     are split only where the row and column identities leave exactly one reading."""
     keys = TABLE3_VARIANTS[variant]
     text = _ENUMERATOR.sub(" ", text)
+    # Labels are searched without whitespace; the digits keep it, as it separates cells.
+    where = [i for i, ch in enumerate(text) if not ch.isspace()]
+    compact = "".join(text[i] for i in where)
     spans, start = [], 0
     for key in keys:
-        m = _GLUED_ROW[key].search(text, start)
+        m = _GLUED_ROW[key].search(compact, start)
         if m is None:
             break
-        spans.append(m)
+        spans.append((where[m.start()], where[m.end() - 1] + 1))
         start = m.end()
     readings: dict[str, list[tuple[int, ...]]] = {}
     split: set[str] = set()
     if len(spans) == len(keys):
         for i, key in enumerate(keys):
-            end = spans[i + 1].start() if i + 1 < len(keys) else len(text)
-            runs = glued.runs_of(re.sub(r"[^\d—–\-/]+", " ", text[spans[i].end() : end]))
+            end = spans[i + 1][0] if i + 1 < len(keys) else len(text)
+            runs = glued.runs_of(re.sub(r"[^\d—–\-/]+", " ", text[spans[i][1] : end]))
             if len(runs) == N_COLS:
                 readings[key] = [tuple(_scalar_cell(r)["value"] for r in runs)]
             else:
@@ -621,8 +624,21 @@ def _table3(
     n_single = len(TABLE3_VARIANTS["single_other"]) * N_COLS
     n_three = len(TABLE3_VARIANTS["three_other"]) * N_COLS
     variants = (
-        cells.group_by("doc_id")
-        .agg(n=pl.len())
+        # A document has a table 3 if it shows cells, or a line naming many of its rows
+        # (crawler text whose cells are all run into the labels).
+        pl.concat(
+            [
+                cells.group_by("doc_id").agg(n=pl.len()),
+                lines.filter(
+                    (pl.col("section") == "t3")
+                    & (pl.col("compact").str.count_matches(ROW_LABEL_ANY) >= GLUED_MIN_LABELS)
+                )
+                .select("doc_id", n=pl.lit(0, dtype=pl.UInt32))
+                .unique(),
+            ]
+        )
+        .group_by("doc_id")
+        .agg(pl.col("n").max())
         .join(labels, on="doc_id", how="left")
         .with_columns(
             variant=pl.when(pl.col("n") == n_three)
@@ -1063,7 +1079,7 @@ def _narrative_issues(
                     doc_id,
                     "narrative_mismatch",
                     "warning",
-                    f"the text states {fact} is {value}% but {int(part)} of {int(base)} "
+                    f"the text states {fact} is {float(value)}% but {int(part)} of {int(base)} "
                     f"is {share:.1f}%",
                     "N-1",
                     line,
