@@ -19,6 +19,8 @@ from dagster_project.parsing.labels import (
     APPLICANT_COLUMNS,
     ITEM_BY_KEY,
     TABLE2_ITEMS,
+    TABLE3_GROUPS,
+    TABLE3_ROWS,
     TABLE3_VARIANTS,
     TABLE4_CELLS,
 )
@@ -39,38 +41,7 @@ DEPARTMENTS = (
 
 # Printed labels of table 3: key → (group heading on the group's first row, item label).
 _T3_PRINT: dict[str, tuple[str | None, str]] = {
-    "new_received": (None, "一、本年新收政府信息公开申请数量"),
-    "carried_over": (None, "二、上年结转政府信息公开申请数量"),
-    "granted": ("三、本年度办理结果", "（一）予以公开"),
-    "partial": (None, "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"),
-    "denied_state_secret": ("（三）不予公开", "1.属于国家秘密"),
-    "denied_law": (None, "2.其他法律行政法规禁止公开"),
-    "denied_three_safety": (None, "3.危及“三安全一稳定”"),
-    "denied_third_party": (None, "4.保护第三方合法权益"),
-    "denied_internal": (None, "5.属于三类内部事务信息"),
-    "denied_process": (None, "6.属于四类过程性信息"),
-    "denied_enforcement": (None, "7.属于行政执法案卷"),
-    "denied_query": (None, "8.属于行政查询事项"),
-    "unavailable_not_held": ("（四）无法提供", "1.本机关不掌握相关政府信息"),
-    "unavailable_need_create": (None, "2.没有现成信息需要另行制作"),
-    "unavailable_unclear": (None, "3.补正后申请内容仍不明确"),
-    "rejected_complaint": ("（五）不予处理", "1.信访举报投诉类申请"),
-    "rejected_repeat": (None, "2.重复申请"),
-    "rejected_publication": (None, "3.要求提供公开出版物"),
-    "rejected_mass": (None, "4.无正当理由大量反复申请"),
-    "rejected_confirm": (None, "5.要求行政机关确认或重新出具已获取信息"),
-    "other": (None, "（六）其他处理"),
-    "other_no_supplement": (
-        "（六）其他处理",
-        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    ),
-    "other_no_fee": (
-        None,
-        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    ),
-    "other_misc": (None, "3.其他"),
-    "total": (None, "（七）总计"),
-    "carried_forward": (None, "四、结转下年度继续办理"),
+    row.key: (TABLE3_GROUPS.get(row.key), row.label) for row in TABLE3_ROWS
 }
 _T3_HEADER = (
     "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",

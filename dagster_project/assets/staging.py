@@ -102,26 +102,27 @@ def _warehouse_frames(lake: Path, year: str) -> dict[str, pl.DataFrame]:
     return frames
 
 
+FILE_TABLES = {
+    "raw_files": "One row per path found under raw/<year>/: size, sha256, encoding, and its "
+    "fate (staged or quarantined, with why).",
+    "quarantine": "One row per file that could not be decoded or parsed, with the stage and "
+    "the reason.",
+}
+
+
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            "raw_files",
-            deps=[raw_reports, parsed_reports],
-            group_name="staging",
-            kinds={"duckdb"},
-            partitions_def=year_partitions,
-            description="One row per path found under raw/<year>/: size, sha256, "
-            "encoding, and its fate (staged or quarantined, with why).",
-        ),
-        dg.AssetSpec(
-            "quarantine",
-            deps=[raw_reports, parsed_reports],
-            group_name="staging",
-            kinds={"duckdb"},
-            partitions_def=year_partitions,
-            description="One row per file that could not be decoded or parsed, with "
-            "the stage and the reason.",
-        ),
+        *[
+            dg.AssetSpec(
+                table,
+                deps=[raw_reports, parsed_reports],
+                group_name="staging",
+                kinds={"duckdb"},
+                partitions_def=year_partitions,
+                description=description,
+            )
+            for table, description in FILE_TABLES.items()
+        ],
         *[
             dg.AssetSpec(
                 table,

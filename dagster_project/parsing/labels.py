@@ -72,7 +72,7 @@ TABLE3_ROWS: tuple[Row, ...] = (
     ),
     Row(
         "denied_state_secret",
-        "（三）不予公开 1.属于国家秘密",
+        "1.属于国家秘密",
         "denied",
         FORMATS,
         r"国家秘密",
@@ -136,7 +136,7 @@ TABLE3_ROWS: tuple[Row, ...] = (
     ),
     Row(
         "unavailable_not_held",
-        "（四）无法提供 1.本机关不掌握相关政府信息",
+        "1.本机关不掌握相关政府信息",
         "unavailable",
         FORMATS,
         r"不掌握",
@@ -160,7 +160,7 @@ TABLE3_ROWS: tuple[Row, ...] = (
     ),
     Row(
         "rejected_complaint",
-        "（五）不予处理 1.信访举报投诉类申请",
+        "1.信访举报投诉类申请",
         "rejected",
         FORMATS,
         r"信访举报投诉",
@@ -201,7 +201,7 @@ TABLE3_ROWS: tuple[Row, ...] = (
     Row("other", "（六）其他处理", "other", ("2019",), r"其他处理$|其他处理\d", "other handling"),
     Row(
         "other_no_supplement",
-        "（六）1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
         "other",
         ("2021",),
         r"逾期不补正",
@@ -230,6 +230,15 @@ TABLE3_ROWS: tuple[Row, ...] = (
 )
 
 ROW_BY_KEY: dict[str, Row] = {row.key: row for row in TABLE3_ROWS}
+
+# Row-span headings printed beside the first row of their group (not data rows).
+TABLE3_GROUPS: dict[str, str] = {
+    "granted": "三、本年度办理结果",
+    "denied_state_secret": "（三）不予公开",
+    "unavailable_not_held": "（四）无法提供",
+    "rejected_complaint": "（五）不予处理",
+    "other_no_supplement": "（六）其他处理",
+}
 
 # The rows of each table-3 variant, in printed order. "single_other" is the 2019 form and the
 # hybrid 2021 reports that kept the one （六）其他处理 row.

@@ -456,19 +456,7 @@ def _table3_by_label(
                     doc_id, "cell_missing", "warning", f"table 3 row {key} could not be read", "S-1"
                 )
             )
-        for col_order, (col, token) in enumerate(zip(APPLICANT_COLUMNS, cells, strict=True)):
-            rows.append(
-                {
-                    "doc_id": doc_id,
-                    "row_key": key,
-                    "col_key": col,
-                    "row_order": order,
-                    "col_order": col_order,
-                    "raw": token,
-                    "line": line_no,
-                    **_scalar_cell(token),
-                }
-            )
+        rows += _row_cells(doc_id, key, order, cells, [line_no] * N_COLS)
     return rows
 
 
@@ -543,22 +531,9 @@ def _table3_glued(
         )
     rows = []
     for order, key in enumerate(keys):
-        values = chosen.get(key)
-        for col_order, col in enumerate(APPLICANT_COLUMNS):
-            value = None if values is None else values[col_order]
-            rows.append(
-                {
-                    "doc_id": doc_id,
-                    "row_key": key,
-                    "col_key": col,
-                    "row_order": order,
-                    "col_order": col_order,
-                    "raw": None if value is None else str(value),
-                    "value": value,
-                    "state": "missing" if value is None else "number",
-                    "line": line_no,
-                }
-            )
+        values = chosen.get(key) or (None,) * N_COLS
+        tokens = [None if v is None else str(v) for v in values]
+        rows += _row_cells(doc_id, key, order, tokens, [line_no] * N_COLS)
     return rows
 
 
@@ -596,6 +571,27 @@ def _choose_readings(
         if any(v is not None for v in agreed):
             fixed[key] = agreed
     return fixed
+
+
+def _row_cells(
+    doc_id: str, key: str, order: int, tokens: list[str | None], lines: list[int | None]
+) -> list[dict]:
+    """The seven cell records of one table-3 row read outside the batch path."""
+    return [
+        {
+            "doc_id": doc_id,
+            "row_key": key,
+            "col_key": col,
+            "row_order": order,
+            "col_order": col_order,
+            "raw": token,
+            "line": line,
+            **_scalar_cell(token),
+        }
+        for col_order, (col, token, line) in enumerate(
+            zip(APPLICANT_COLUMNS, tokens, lines, strict=True)
+        )
+    ]
 
 
 def _scalar_cell(token: str | None) -> dict:
