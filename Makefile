@@ -20,16 +20,21 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
+# dagster-dbt reads dbt's manifest; it is rebuilt whenever a file of the dbt project changes.
+MANIFEST := dbt/target/manifest.json
+$(MANIFEST): $(STAMP) $(shell find dbt -name '*.sql' -o -name '*.yml' 2>/dev/null)
+	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
 ## run: the whole pipeline on every year folder of $(XXGK_DATA_DIR), then a summary
-run: $(STAMP)
+run: $(STAMP) $(MANIFEST)
 	$(BIN)/xxgk run
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
-dev: $(STAMP)
+dev: $(STAMP) $(MANIFEST)
 	$(BIN)/xxgk dev
 
 ## test: the whole test suite
-test: $(STAMP)
+test: $(STAMP) $(MANIFEST)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)

@@ -22,6 +22,7 @@ from dagster_project.paths import DATA_DIR_ENV, DataPaths
 if TYPE_CHECKING:
     from dagster import ExecuteInProcessResult
 
+WAREHOUSE = "warehouse"
 QUIET_ENV = {
     "DAGSTER_DISABLE_TELEMETRY": "1",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -178,30 +179,37 @@ def summary(paths: DataPaths) -> dict[str, int]:
 
 
 def run_pipeline(
-    paths: DataPaths, years: Sequence[str] | None = None, log_level: str = "WARNING"
+    paths: DataPaths,
+    years: Sequence[str] | None = None,
+    log_level: str = "WARNING",
+    warehouse: bool = True,
 ) -> dict[str, ExecuteInProcessResult]:
     """Materialise every asset for every year folder (or the years given), one run per year,
-    recorded in the Dagster instance under the data folder."""
+    then the warehouse (reference tables and dbt) once; runs are recorded in the Dagster
+    instance under the data folder. Results by year, and by "warehouse"."""
     import dagster as dg
 
-    from dagster_project.jobs import resolved_ingest_job
+    from dagster_project.jobs import resolved_ingest_job, resolved_warehouse_job
     from dagster_project.partitions import year_partitions
     from dagster_project.resources import XxgkData
 
     _environment(paths)
     chosen = list(years or paths.year_folders())
     results = {}
+    quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    resources = {"xxgk": XxgkData(data_dir=str(paths.root))}
     with dg.DagsterInstance.get() as instance:
         known = set(instance.get_dynamic_partitions(year_partitions.name))
         instance.add_dynamic_partitions(year_partitions.name, [y for y in chosen if y not in known])
         job = resolved_ingest_job()
         for year in chosen:
             results[year] = job.execute_in_process(
-                instance=instance,
-                partition_key=year,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-                resources={"xxgk": XxgkData(data_dir=str(paths.root))},
+                instance=instance, partition_key=year, raise_on_error=False,
+                run_config=quiet, resources=resources,
+            )
+        if warehouse:
+            results[WAREHOUSE] = resolved_warehouse_job().execute_in_process(
+                instance=instance, raise_on_error=False, run_config=quiet, resources=resources,
             )
     return results
 
@@ -213,12 +221,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"xxgk run: no year folders under {paths.raw}", file=sys.stderr)
         return 2
     print(f"xxgk: running years {', '.join(years)} on {paths.root}", file=sys.stderr)
-    failed = [year for year, result in run_pipeline(paths, years).items() if not result.success]
+    failed = [run for run, result in run_pipeline(paths, years).items() if not result.success]
     figures = summary(paths)
     print(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items()))
     print(f"warehouse: {paths.warehouse}")
     if failed:
-        print(f"xxgk run: years failed: {', '.join(failed)}", file=sys.stderr)
+        print(f"xxgk run: runs failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 

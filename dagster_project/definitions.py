@@ -1,19 +1,28 @@
 """The xxgk code location."""
 
-import dagster as dg
+import sys
+from pathlib import Path
 
-from dagster_project.assets import ingest, staging
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from dagster_project.assets import dbt, ingest, staging
 from dagster_project.checks import files
-from dagster_project.jobs import ingest_job
+from dagster_project.jobs import ingest_job, warehouse_job
 from dagster_project.resources import XxgkData
 from dagster_project.schedules import latest_year_daily
-from dagster_project.sensors import raw_files_sensor
+from dagster_project.sensors import raw_files_sensor, warehouse_after_ingest
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest, staging]),
+    assets=dg.load_assets_from_modules([ingest, staging, dbt]),
     asset_checks=dg.load_asset_checks_from_modules([files]),
-    jobs=[ingest_job],
+    jobs=[ingest_job, warehouse_job],
     schedules=[latest_year_daily],
-    sensors=[raw_files_sensor],
-    resources={"xxgk": XxgkData()},
+    sensors=[raw_files_sensor, warehouse_after_ingest],
+    resources={
+        "xxgk": XxgkData(),
+        # The dbt of this environment, whether or not its bin/ is on PATH.
+        "dbt": DbtCliResource(project_dir=dbt.dbt_project,
+                              dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+    },
 )

@@ -1,4 +1,4 @@
-"""Jobs: the ingest-to-staging pipeline over reporting-year partitions."""
+"""Jobs: ingest to staging per reporting year, then the warehouse (reference tables and dbt)."""
 
 import dagster as dg
 
@@ -8,6 +8,13 @@ ingest_job = dg.define_asset_job(
     description="Raw files of one or more reporting years to the DuckDB staging tables.",
 )
 
+warehouse_job = dg.define_asset_job(
+    "xxgk_warehouse",
+    selection=dg.AssetSelection.groups("warehouse"),
+    description="Reference tables and `dbt build`: the star schema, marts and their tests over "
+    "every year in the staging tables.",
+)
+
 
 def resolved_ingest_job() -> dg.JobDefinition:
     """The ingest job bound to its resources: for `dg.reconstructable`, which rebuilds it in
@@ -15,3 +22,10 @@ def resolved_ingest_job() -> dg.JobDefinition:
     from dagster_project.definitions import defs  # deferred: definitions imports this module
 
     return defs.resolve_job_def(ingest_job.name)
+
+
+def resolved_warehouse_job() -> dg.JobDefinition:
+    """The warehouse job bound to its resources."""
+    from dagster_project.definitions import defs
+
+    return defs.resolve_job_def(warehouse_job.name)

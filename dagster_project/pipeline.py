@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project.gazetteer import geography
 from dagster_project.parsing.decode import decode_bytes
 from dagster_project.parsing.normalize import normalize_frame
 from dagster_project.parsing.parse import SCHEMAS, ParseResult, empty, parse_batch
@@ -239,7 +240,11 @@ def parse_year(normalized: pl.DataFrame, year: str) -> tuple[dict[str, pl.DataFr
         frame = issues if part == "issues" else getattr(result, part)
         frame = frame.filter(keep).rename({"doc_id": "report_id"})
         if part == "reports":
-            frame = frame.rename({"year": "report_year"}).join(files, on="report_id", how="left")
+            frame = (
+                frame.rename({"year": "report_year"})
+                .join(files, on="report_id", how="left")
+                .join(geography(frame["agency"].to_list()), on="agency", how="left")
+            )
         frames[table] = frame.select(pl.lit(folder_year, dtype=pl.Int32).alias("year"), pl.all())
     parse_quarantine = pl.DataFrame(
         [{"year": folder_year, "report_id": d, "reason": r} for d, r in quarantined.items()],

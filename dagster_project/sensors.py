@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from dagster_project.jobs import ingest_job
+from dagster_project.jobs import ingest_job, warehouse_job
 from dagster_project.partitions import year_partitions
 from dagster_project.paths import DataPaths
 from dagster_project.pipeline import year_files
@@ -51,3 +51,14 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, xxgk: XxgkData) -> dg.
         else [],
         cursor=json.dumps(prints, sort_keys=True),
     )
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_job],
+    request_job=warehouse_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def warehouse_after_ingest(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    """Rebuild the warehouse (dbt) after every successful ingest run."""
+    return dg.RunRequest(run_key=context.dagster_run.run_id)

@@ -102,3 +102,19 @@ def table_counts(path: Path, tables: list[str]) -> dict[str, int]:
             t: (con.execute(f'select count(*) from "{t}"').fetchall()[0][0] if t in present else 0)
             for t in tables
         }
+
+
+def replace_tables(path: Path, frames: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """Replace whole tables (reference data) in one transaction."""
+    with connect(path) as con:
+        con.execute("begin transaction")
+        try:
+            for table, frame in frames.items():
+                con.register("incoming", frame.to_arrow())
+                con.execute(f'create or replace table "{table}" as select * from incoming')
+                con.unregister("incoming")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    return {table: frame.height for table, frame in frames.items()}

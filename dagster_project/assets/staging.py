@@ -10,6 +10,7 @@ import polars as pl
 from dagster_project import warehouse
 from dagster_project.assets.ingest import normalized_reports, raw_reports
 from dagster_project.lake import read_partition, write_partition
+from dagster_project.parsing.reference import reference_tables as build_reference_tables
 from dagster_project.parsing.render import table3_markdown
 from dagster_project.partitions import single_run, year_partitions
 from dagster_project.pipeline import (
@@ -102,6 +103,7 @@ def _warehouse_frames(lake: Path, year: str) -> dict[str, pl.DataFrame]:
     return frames
 
 
+REFERENCE_TABLES = tuple(build_reference_tables())
 FILE_TABLES = {
     "raw_files": "One row per path found under raw/<year>/: size, sha256, encoding, and its "
     "fate (staged or quarantined, with why).",
@@ -172,3 +174,21 @@ def warehouse_staging(
                 "warehouse": dg.MetadataValue.path(str(paths.warehouse)),
             },
         )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(table, group_name="warehouse", kinds={"duckdb"},
+                     description=f"Reference table {table}, built from the parser's own "
+                                 "definitions of the forms and identities.")
+        for table in REFERENCE_TABLES
+    ],
+    pool=warehouse.POOL,
+)
+def reference_tables(xxgk: XxgkData) -> Iterator[dg.MaterializeResult]:
+    """Dispositions, applicant types, review cells, table-2 measures and identity terms, from
+    labels.py and identities.py, so that the dbt models read the parser's definitions."""
+    paths = xxgk.paths()
+    counts = warehouse.replace_tables(paths.warehouse, build_reference_tables())
+    for table, rows in counts.items():
+        yield dg.MaterializeResult(asset_key=table, metadata={"rows": rows})

@@ -1,0 +1,82 @@
+"""Reference tables built from the one place that knows the forms (labels.py) and the
+identities (identities.py), loaded into the warehouse so that SQL reads the same definitions."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dagster_project.parsing.identities import identity_terms
+from dagster_project.parsing.labels import (
+    APPLICANT_COLUMNS,
+    APPLICANT_LABELS,
+    CHANNEL_LABELS,
+    FORMATS,
+    MONEY_MEASURES,
+    OUTCOME_LABELS,
+    REVIEW_CHANNELS,
+    REVIEW_OUTCOMES,
+    ROW_BY_KEY,
+    SIGNED_MEASURES,
+    TABLE2_ITEMS,
+    TABLE3_GROUPS,
+    TABLE3_ROWS,
+)
+
+# The article of the 2019 Regulations (《政府信息公开条例》) a disposition rests on, where the
+# regulation names one.
+LEGAL_BASIS: dict[str, str] = {
+    "denied_state_secret": "第十四条",
+    "denied_law": "第十四条",
+    "denied_three_safety": "第十四条",
+    "denied_third_party": "第十五条",
+    "denied_internal": "第十六条第一款",
+    "denied_process": "第十六条第二款",
+    "denied_enforcement": "第十六条第二款",
+    "unavailable_need_create": "第三十八条",
+    "unavailable_unclear": "第三十条",
+    "rejected_complaint": "第三十九条第一款",
+    "rejected_mass": "第三十五条",
+    "rejected_confirm": "第三十九条第二款",
+}
+
+
+def reference_tables() -> dict[str, pl.DataFrame]:
+    """Every reference table by name: dispositions, applicant types, review cells, table-2
+    measures and the identity terms."""
+    # The sub-heading (（三）不予公开 …) each category's rows are printed under.
+    headings = {ROW_BY_KEY[k].category: v for k, v in TABLE3_GROUPS.items() if k != "granted"}
+    dispositions = []
+    for order, row in enumerate(TABLE3_ROWS):
+        dispositions.append({
+            "disposition_key": row.key, "category": row.category, "label_zh": row.label,
+            "group_zh": headings.get(row.category) if row.key != "other" else None,
+            "label_en": row.en, "in_format_2019": "2019" in row.formats,
+            "in_format_2021": "2021" in row.formats, "legal_basis": LEGAL_BASIS.get(row.key),
+            "is_leaf": row.category not in ("flow", "total"), "sort_order": order,
+        })
+    applicants = [
+        {"applicant_key": key, "label_zh": APPLICANT_LABELS[key][0],
+         "label_en": APPLICANT_LABELS[key][1], "is_organisation": key not in (
+             "natural_person", "total"), "is_total": key == "total", "sort_order": i}
+        for i, key in enumerate(APPLICANT_COLUMNS)
+    ]
+    review = [
+        {"channel": ch, "outcome": oc, "channel_zh": CHANNEL_LABELS[ch][0],
+         "channel_en": CHANNEL_LABELS[ch][1], "outcome_zh": OUTCOME_LABELS[oc][0],
+         "outcome_en": OUTCOME_LABELS[oc][1], "sort_order": i * len(REVIEW_OUTCOMES) + j}
+        for i, ch in enumerate(REVIEW_CHANNELS) for j, oc in enumerate(REVIEW_OUTCOMES)
+    ]
+    measures = [
+        {"item": item.key, "item_zh": item.label, "format": fmt, "measure": measure,
+         "is_money": measure in MONEY_MEASURES, "is_signed": measure in SIGNED_MEASURES,
+         "sort_order": i * 10 + j}
+        for i, item in enumerate(TABLE2_ITEMS) for fmt in FORMATS
+        for j, measure in enumerate(item.measures.get(fmt, ()))
+    ]
+    return {
+        "ref_dispositions": pl.DataFrame(dispositions),
+        "ref_applicant_types": pl.DataFrame(applicants),
+        "ref_review_cells": pl.DataFrame(review),
+        "ref_table2_measures": pl.DataFrame(measures),
+        "ref_identity_terms": identity_terms(),
+    }

@@ -1,0 +1,5 @@
+-- fct_review_litigation for certified reports only (T3-1, T3-2, T3-3, T4-1 and S-1 hold).
+{{ config(materialized='view') }}
+
+select * from {{ ref('fct_review_litigation') }}
+where is_certified

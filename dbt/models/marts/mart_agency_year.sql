@@ -1,0 +1,108 @@
+-- One row per agency and year: how applications were received and handled, and how often
+-- review and litigation corrected the agency. Where an agency has several reports for a year,
+-- the certified one with the most cells read is taken.
+with
+
+reports as (
+
+    select
+        *,
+        row_number() over (
+            partition by agency_key, year
+            order by is_certified desc, missing_cells asc, report_id
+        ) as choice,
+    from {{ ref('dim_report') }}
+    where agency_key is not null and table3_present
+
+),
+
+chosen as (
+
+    select * from reports where choice = 1
+
+),
+
+flows as (
+
+    select * from {{ ref('fct_application_flows') }} where applicant_key = 'total'
+
+),
+
+outcomes as (
+
+    select
+        report_id,
+        sum(applications) filter (where category = 'granted') as granted,
+        sum(applications) filter (where category = 'partial') as partial,
+        sum(applications) filter (where category = 'denied') as denied,
+        sum(applications) filter (where category = 'unavailable') as unavailable,
+        sum(applications) filter (where category = 'rejected') as rejected,
+        sum(applications) filter (where category = 'other') as other,
+    from {{ ref('fct_application_outcomes') }}
+    where applicant_key = 'total'
+    group by report_id
+
+),
+
+review as (
+
+    select
+        report_id,
+        sum(cases) filter (where channel = 'review' and outcome = 'total') as review_cases,
+        sum(cases) filter (where channel = 'review' and outcome = 'corrected')
+            as review_corrected,
+        sum(cases) filter (where channel = 'review' and outcome = 'pending') as review_pending,
+        sum(cases) filter (where channel != 'review' and outcome = 'total')
+            as litigation_cases,
+        sum(cases) filter (where channel != 'review' and outcome = 'corrected')
+            as litigation_corrected,
+        sum(cases) filter (where channel != 'review' and outcome = 'pending')
+            as litigation_pending,
+    from {{ ref('fct_review_litigation') }}
+    group by report_id
+
+),
+
+joined as (
+
+    select
+        chosen.agency,
+        chosen.year,
+        chosen.report_id,
+        chosen.format,
+        chosen.is_certified,
+        flows.new_received,
+        flows.carried_over,
+        flows.total,
+        flows.carried_forward,
+        outcomes.granted,
+        outcomes.partial,
+        outcomes.denied,
+        outcomes.unavailable,
+        outcomes.rejected,
+        outcomes.other,
+        review.review_cases,
+        review.review_corrected,
+        review.review_cases - review.review_pending as review_closed,
+        review.litigation_cases,
+        review.litigation_corrected,
+        review.litigation_cases - review.litigation_pending as litigation_closed,
+    from chosen
+    left join flows on chosen.report_id = flows.report_id
+    left join outcomes on chosen.report_id = outcomes.report_id
+    left join review on chosen.report_id = review.report_id
+
+)
+
+select
+    *,
+    granted / nullif(total, 0) as share_granted,
+    partial / nullif(total, 0) as share_partial,
+    denied / nullif(total, 0) as share_denied,
+    unavailable / nullif(total, 0) as share_unavailable,
+    rejected / nullif(total, 0) as share_rejected,
+    review_corrected / nullif(review_cases, 0) as review_correction_rate,
+    review_corrected / nullif(review_closed, 0) as review_correction_rate_closed,
+    litigation_corrected / nullif(litigation_cases, 0) as litigation_correction_rate,
+    litigation_corrected / nullif(litigation_closed, 0) as litigation_correction_rate_closed,
+from joined

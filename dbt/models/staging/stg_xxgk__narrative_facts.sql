@@ -1,0 +1,22 @@
+with
+
+source as (
+
+    select * from {{ source('xxgk', 'stg_narrative_facts') }}
+
+),
+
+renamed as (
+
+    select
+        report_id,
+        fact,
+        unit,
+        value::decimal(24, 2) as value,
+        raw as raw_text,
+        line as source_line,
+    from source
+
+)
+
+select * from renamed

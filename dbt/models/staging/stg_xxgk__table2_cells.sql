@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    select * from {{ source('xxgk', 'stg_table2_cells') }}
+
+),
+
+renamed as (
+
+    select
+        report_id,
+        item,
+        measure,
+        raw as raw_text,
+        value::decimal(24, 2) as value,
+        unit as printed_unit,
+        state as cell_state,
+        line as source_line,
+    from source
+
+)
+
+select * from renamed

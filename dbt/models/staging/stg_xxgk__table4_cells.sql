@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    select * from {{ source('xxgk', 'stg_table4_cells') }}
+
+),
+
+renamed as (
+
+    select
+        report_id,
+        channel,
+        outcome,
+        cell_order,
+        raw as raw_text,
+        value::bigint as value,
+        state as cell_state,
+        line as source_line,
+    from source
+
+)
+
+select * from renamed
