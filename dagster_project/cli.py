@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -204,12 +205,18 @@ def run_pipeline(
         job = resolved_ingest_job()
         for year in chosen:
             results[year] = job.execute_in_process(
-                instance=instance, partition_key=year, raise_on_error=False,
-                run_config=quiet, resources=resources,
+                instance=instance,
+                partition_key=year,
+                raise_on_error=False,
+                run_config=quiet,
+                resources=resources,
             )
         if warehouse:
             results[WAREHOUSE] = resolved_warehouse_job().execute_in_process(
-                instance=instance, raise_on_error=False, run_config=quiet, resources=resources,
+                instance=instance,
+                raise_on_error=False,
+                run_config=quiet,
+                resources=resources,
             )
     return results
 
@@ -221,7 +228,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"xxgk run: no year folders under {paths.raw}", file=sys.stderr)
         return 2
     print(f"xxgk: running years {', '.join(years)} on {paths.root}", file=sys.stderr)
-    failed = [run for run, result in run_pipeline(paths, years).items() if not result.success]
+    # Logs of the runs (dbt's among them) go to stderr; stdout carries only the summary.
+    with contextlib.redirect_stdout(sys.stderr):
+        results = run_pipeline(paths, years)
+    failed = [run for run, result in results.items() if not result.success]
     figures = summary(paths)
     print(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items()))
     print(f"warehouse: {paths.warehouse}")

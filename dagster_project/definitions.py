@@ -22,7 +22,8 @@ defs = dg.Definitions(
     resources={
         "xxgk": XxgkData(),
         # The dbt of this environment, whether or not its bin/ is on PATH.
-        "dbt": DbtCliResource(project_dir=dbt.dbt_project,
-                              dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        "dbt": DbtCliResource(
+            project_dir=dbt.dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
+        ),
     },
 )

@@ -6,8 +6,13 @@ from __future__ import annotations
 import polars as pl
 
 GEOGRAPHY_SCHEMA: dict[str, pl.DataType] = {
-    "agency": pl.String, "province": pl.String, "city": pl.String, "county": pl.String,
-    "adcode": pl.String, "admin_level": pl.String, "agency_kind": pl.String,
+    "agency": pl.String,
+    "province": pl.String,
+    "city": pl.String,
+    "county": pl.String,
+    "adcode": pl.String,
+    "admin_level": pl.String,
+    "agency_kind": pl.String,
 }
 
 
@@ -21,6 +26,7 @@ def geography(agencies: list[str]) -> pl.DataFrame:
     found = cpca.transform(names)
     rows = []
     for name, (_, row) in zip(names, found.iterrows(), strict=True):
+
         def part(key: str, row: object = row) -> str | None:
             value = row[key]
             return value if isinstance(value, str) and value else None
@@ -28,11 +34,24 @@ def geography(agencies: list[str]) -> pl.DataFrame:
         adcode = part("adcode")
         level = None
         if adcode and len(adcode) == 6:
-            level = ("province" if adcode.endswith("0000") else
-                     "city" if adcode.endswith("00") else "county")
-        rows.append({
-            "agency": name, "province": part("省"), "city": part("市"), "county": part("区"),
-            "adcode": adcode, "admin_level": level,
-            "agency_kind": "government" if name.endswith(("人民政府", "政府")) else "department",
-        })
+            level = (
+                "province"
+                if adcode.endswith("0000")
+                else "city"
+                if adcode.endswith("00")
+                else "county"
+            )
+        rows.append(
+            {
+                "agency": name,
+                "province": part("省"),
+                "city": part("市"),
+                "county": part("区"),
+                "adcode": adcode,
+                "admin_level": level,
+                "agency_kind": "government"
+                if name.endswith(("人民政府", "政府"))
+                else "department",
+            }
+        )
     return pl.DataFrame(rows, schema=GEOGRAPHY_SCHEMA, orient="row")

@@ -28,10 +28,15 @@ class Translator(DagsterDbtTranslator):
         return "warehouse"
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
-            dagster_dbt_translator=Translator(), pool=warehouse.POOL)
-def xxgk_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-             xxgk: XxgkData) -> Iterator[Any]:
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=Translator(),
+    pool=warehouse.POOL,
+)
+def xxgk_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, xxgk: XxgkData
+) -> Iterator[Any]:
     """`dbt build`: staging views, dimensions, facts, certified views, marts and their tests,
     in the warehouse of the data folder."""
     # profiles.yml reads the warehouse path from here; the run's target folder is temporary

@@ -178,9 +178,13 @@ def warehouse_staging(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(table, group_name="warehouse", kinds={"duckdb"},
-                     description=f"Reference table {table}, built from the parser's own "
-                                 "definitions of the forms and identities.")
+        dg.AssetSpec(
+            table,
+            group_name="warehouse",
+            kinds={"duckdb"},
+            description=f"Reference table {table}, built from the parser's own "
+            "definitions of the forms and identities.",
+        )
         for table in REFERENCE_TABLES
     ],
     pool=warehouse.POOL,

@@ -47,30 +47,56 @@ def reference_tables() -> dict[str, pl.DataFrame]:
     headings = {ROW_BY_KEY[k].category: v for k, v in TABLE3_GROUPS.items() if k != "granted"}
     dispositions = []
     for order, row in enumerate(TABLE3_ROWS):
-        dispositions.append({
-            "disposition_key": row.key, "category": row.category, "label_zh": row.label,
-            "group_zh": headings.get(row.category) if row.key != "other" else None,
-            "label_en": row.en, "in_format_2019": "2019" in row.formats,
-            "in_format_2021": "2021" in row.formats, "legal_basis": LEGAL_BASIS.get(row.key),
-            "is_leaf": row.category not in ("flow", "total"), "sort_order": order,
-        })
+        dispositions.append(
+            {
+                "disposition_key": row.key,
+                "category": row.category,
+                "label_zh": row.label,
+                "group_zh": headings.get(row.category) if row.key != "other" else None,
+                "label_en": row.en,
+                "in_format_2019": "2019" in row.formats,
+                "in_format_2021": "2021" in row.formats,
+                "legal_basis": LEGAL_BASIS.get(row.key),
+                "is_leaf": row.category not in ("flow", "total"),
+                "sort_order": order,
+            }
+        )
     applicants = [
-        {"applicant_key": key, "label_zh": APPLICANT_LABELS[key][0],
-         "label_en": APPLICANT_LABELS[key][1], "is_organisation": key not in (
-             "natural_person", "total"), "is_total": key == "total", "sort_order": i}
+        {
+            "applicant_key": key,
+            "label_zh": APPLICANT_LABELS[key][0],
+            "label_en": APPLICANT_LABELS[key][1],
+            "is_organisation": key not in ("natural_person", "total"),
+            "is_total": key == "total",
+            "sort_order": i,
+        }
         for i, key in enumerate(APPLICANT_COLUMNS)
     ]
     review = [
-        {"channel": ch, "outcome": oc, "channel_zh": CHANNEL_LABELS[ch][0],
-         "channel_en": CHANNEL_LABELS[ch][1], "outcome_zh": OUTCOME_LABELS[oc][0],
-         "outcome_en": OUTCOME_LABELS[oc][1], "sort_order": i * len(REVIEW_OUTCOMES) + j}
-        for i, ch in enumerate(REVIEW_CHANNELS) for j, oc in enumerate(REVIEW_OUTCOMES)
+        {
+            "channel": ch,
+            "outcome": oc,
+            "channel_zh": CHANNEL_LABELS[ch][0],
+            "channel_en": CHANNEL_LABELS[ch][1],
+            "outcome_zh": OUTCOME_LABELS[oc][0],
+            "outcome_en": OUTCOME_LABELS[oc][1],
+            "sort_order": i * len(REVIEW_OUTCOMES) + j,
+        }
+        for i, ch in enumerate(REVIEW_CHANNELS)
+        for j, oc in enumerate(REVIEW_OUTCOMES)
     ]
     measures = [
-        {"item": item.key, "item_zh": item.label, "format": fmt, "measure": measure,
-         "is_money": measure in MONEY_MEASURES, "is_signed": measure in SIGNED_MEASURES,
-         "sort_order": i * 10 + j}
-        for i, item in enumerate(TABLE2_ITEMS) for fmt in FORMATS
+        {
+            "item": item.key,
+            "item_zh": item.label,
+            "format": fmt,
+            "measure": measure,
+            "is_money": measure in MONEY_MEASURES,
+            "is_signed": measure in SIGNED_MEASURES,
+            "sort_order": i * 10 + j,
+        }
+        for i, item in enumerate(TABLE2_ITEMS)
+        for fmt in FORMATS
         for j, measure in enumerate(item.measures.get(fmt, ()))
     ]
     return {

@@ -57,8 +57,8 @@ equalities as (
         rule as rule_id,
         group_key,
         '=' as comparison,
-        sum(value * coef) filter (where coef > 0) as expected,
-        sum(-value * coef) filter (where coef < 0) as reported,
+        sum(value * coef) filter (where coef > 0)::bigint as expected,
+        sum(-value * coef) filter (where coef < 0)::bigint as reported,
         count(*) filter (where value is null) = 0 as is_complete,
         min(source_line) filter (where coef < 0) as source_line,
     from joined
@@ -80,8 +80,8 @@ published as (
         'T2-1' as rule_id,
         new.item || '.new_published' as group_key,
         '<=' as comparison,
-        new.value as expected,
-        total.value as reported,
+        new.value::bigint as expected,
+        total.value::bigint as reported,
         new.value is not null and total.value is not null as is_complete,
         new.source_line,
     from table2 as new
@@ -98,8 +98,8 @@ changes as (
         'T2-1' as rule_id,
         prev.item || '.change' as group_key,
         '>=' as comparison,
-        prev.value + change.value as expected,
-        0 as reported,
+        (prev.value + change.value)::bigint as expected,
+        0::bigint as reported,
         prev.value is not null and change.value is not null as is_complete,
         change.source_line,
     from table2 as prev

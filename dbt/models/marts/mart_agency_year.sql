@@ -32,12 +32,12 @@ outcomes as (
 
     select
         report_id,
-        sum(applications) filter (where category = 'granted') as granted,
-        sum(applications) filter (where category = 'partial') as partial,
-        sum(applications) filter (where category = 'denied') as denied,
-        sum(applications) filter (where category = 'unavailable') as unavailable,
-        sum(applications) filter (where category = 'rejected') as rejected,
-        sum(applications) filter (where category = 'other') as other,
+        sum(applications) filter (where category = 'granted')::bigint as granted,
+        sum(applications) filter (where category = 'partial')::bigint as partial,
+        sum(applications) filter (where category = 'denied')::bigint as denied,
+        sum(applications) filter (where category = 'unavailable')::bigint as unavailable,
+        sum(applications) filter (where category = 'rejected')::bigint as rejected,
+        sum(applications) filter (where category = 'other')::bigint as other,
     from {{ ref('fct_application_outcomes') }}
     where applicant_key = 'total'
     group by report_id
@@ -48,15 +48,15 @@ review as (
 
     select
         report_id,
-        sum(cases) filter (where channel = 'review' and outcome = 'total') as review_cases,
-        sum(cases) filter (where channel = 'review' and outcome = 'corrected')
+        sum(cases) filter (where channel = 'review' and outcome = 'total')::bigint as review_cases,
+        sum(cases) filter (where channel = 'review' and outcome = 'corrected')::bigint
             as review_corrected,
-        sum(cases) filter (where channel = 'review' and outcome = 'pending') as review_pending,
-        sum(cases) filter (where channel != 'review' and outcome = 'total')
+        sum(cases) filter (where channel = 'review' and outcome = 'pending')::bigint as review_pending,
+        sum(cases) filter (where channel != 'review' and outcome = 'total')::bigint
             as litigation_cases,
-        sum(cases) filter (where channel != 'review' and outcome = 'corrected')
+        sum(cases) filter (where channel != 'review' and outcome = 'corrected')::bigint
             as litigation_corrected,
-        sum(cases) filter (where channel != 'review' and outcome = 'pending')
+        sum(cases) filter (where channel != 'review' and outcome = 'pending')::bigint
             as litigation_pending,
     from {{ ref('fct_review_litigation') }}
     group by report_id

@@ -1,0 +1,174 @@
+"""The real dbt project, run by Dagster and from the dbt/ folder, on the sample reports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.cli import WAREHOUSE, prepare_dagster_home, run_pipeline
+from dagster_project.paths import DATA_DIR_ENV, DataPaths
+from tests.conftest import ROOT, SAMPLE_RAW
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DataPaths, dict]]:
+    """A warehouse built once from the samples by `xxgk run` (ingest, then dbt build)."""
+    root = tmp_path_factory.mktemp("dbt") / "data"
+    shutil.copytree(SAMPLE_RAW, root / "raw")
+    paths = DataPaths.resolve(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DATA_DIR_ENV, str(root))
+        mp.setenv("DAGSTER_HOME", str(prepare_dagster_home(paths)))
+        results = run_pipeline(paths, log_level="ERROR")
+        yield paths, results
+
+
+def rows(paths: DataPaths, sql: str) -> list[tuple]:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_dbt_build_passes_inside_the_pipeline(built: tuple[DataPaths, dict]) -> None:
+    paths, results = built
+    assert all(r.success for r in results.values())
+    checks = results[WAREHOUSE].get_asset_check_evaluations()
+    assert len(checks) > 40 and all(c.passed for c in checks)
+    names = {c.check_name for c in checks}
+    assert "not_null_dim_report_is_certified" in names
+
+
+def test_guangzhou_2020_figures(built: tuple[DataPaths, dict]) -> None:
+    paths, _ = built
+    assert rows(
+        paths,
+        """
+        select new_received, carried_over, total, carried_forward, review_corrected,
+               review_cases
+        from mart_agency_year where agency = '广州市人民政府' and year = 2020
+    """,
+    ) == [(18291, 726, 18326, 691, 62, 471)]
+
+
+def test_findings_of_seed_003(built: tuple[DataPaths, dict]) -> None:
+    paths, _ = built
+    violations = rows(
+        paths,
+        """
+        select rule, group_key, expected, reported from rpt_identity_violations
+        where agency = '温州市统计局' order by group_key
+    """,
+    )
+    assert violations == [("T3-2", "natural_person", 3, 7), ("T3-2", "total", 3, 7)]
+    assert rows(
+        paths,
+        "select count(*) from rpt_narrative_mismatches "
+        "where agency = '温州市统计局' and rule = 'N-1'",
+    ) == [(2,)]
+
+
+def test_certification(built: tuple[DataPaths, dict]) -> None:
+    paths, _ = built
+    got = dict(
+        ((a, y), c) for a, y, c in rows(paths, "select agency, year, is_certified from dim_report")
+    )
+    assert got == {
+        ("东莞市统计局", 2020): True,
+        ("广州市统计局", 2020): True,
+        ("广州市人民政府", 2020): True,
+        ("淮安市人民政府", 2024): True,
+        ("淮安市洪泽区人民政府", 2024): True,
+        # The source breaks an identity: T3-2 (seed 003), T4-1 (printed totals of 0).
+        ("温州市统计局", 2020): False,
+        ("淮安市洪泽区人民政府", 2023): False,
+        # No tables at all (S-1).
+        ("广州市统计局", 2022): False,
+    }
+    certified = rows(
+        paths, "select count(distinct report_id) from fct_application_outcomes_certified"
+    )
+    assert certified == [(5,)]
+
+
+def test_dimensions(built: tuple[DataPaths, dict]) -> None:
+    paths, _ = built
+    assert rows(
+        paths,
+        """
+        select province, city, county, admin_level, agency_kind from dim_agency
+        where agency = '淮安市洪泽区人民政府'
+    """,
+    ) == [("江苏省", "淮安市", "洪泽区", "county", "government")]
+    assert rows(
+        paths,
+        "select category, count(*) from dim_disposition "
+        "where disposition_key like 'other%' group by 1",
+    ) == [("other", 4)]
+    assert rows(paths, "select year, format from dim_year order by year") == [
+        (2020, "2019"),
+        (2022, "2021"),
+        (2023, "2021"),
+        (2024, "2021"),
+    ]
+
+
+def dbt_in_folder(paths: DataPaths, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    """dbt run from the dbt/ folder alone, on a given warehouse."""
+    env = {
+        **os.environ,
+        "XXGK_WAREHOUSE": str(paths.warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    return subprocess.run(
+        [
+            DBT,
+            *args,
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+        ],
+        cwd=ROOT / "dbt",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_dbt_from_its_folder_and_docs(built: tuple[DataPaths, dict], tmp_path: Path) -> None:
+    paths, _ = built
+    copy = DataPaths.resolve(tmp_path / "copy")
+    copy.root.mkdir()
+    shutil.copy(paths.warehouse, copy.warehouse)
+    out = dbt_in_folder(copy, tmp_path, "build")
+    assert out.returncode == 0, out.stdout[-3000:]
+    docs = dbt_in_folder(copy, tmp_path, "docs", "generate")
+    assert docs.returncode == 0, docs.stdout[-3000:]
+    assert (tmp_path / "target" / "catalog.json").exists()
+
+
+def test_a_lost_cell_fails_the_build(built: tuple[DataPaths, dict], tmp_path: Path) -> None:
+    paths, _ = built
+    copy = DataPaths.resolve(tmp_path / "copy")
+    copy.root.mkdir()
+    shutil.copy(paths.warehouse, copy.warehouse)
+    with duckdb.connect(str(copy.warehouse)) as con:
+        con.execute("""
+            delete from stg_table3_cells
+            where row_key = 'granted' and col_key = 'research' and report_id in (
+                select report_id from stg_reports where agency = '东莞市统计局')
+        """)
+    out = dbt_in_folder(copy, tmp_path, "build")
+    assert out.returncode != 0
+    assert "assert_table3_has_every_row_and_column" in out.stdout
