@@ -144,9 +144,13 @@ def prepare_dagster_home(paths: DataPaths) -> Path:
 
 
 def _environment(paths: DataPaths) -> dict[str, str]:
+    # This environment's bin/ first on PATH: Dagster's code server and dagster-dbt start
+    # `dbt` and `dagster` by name.
+    bin_dir = str(Path(sys.executable).parent)
     env = {
         DATA_DIR_ENV: str(paths.root),
         "DAGSTER_HOME": str(prepare_dagster_home(paths)),
+        "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
         **QUIET_ENV,
     }
     os.environ.update(env)

@@ -17,6 +17,8 @@ from dagster_project.paths import DATA_DIR_ENV, DataPaths
 from tests.conftest import ROOT, SAMPLE_RAW
 
 DBT = str(Path(sys.executable).with_name("dbt"))
+# One worker runs the heavy end-to-end tests (this module and the daemon backfill) in turn.
+pytestmark = pytest.mark.xdist_group("heavy")
 
 
 @pytest.fixture(scope="module")
