@@ -15,7 +15,7 @@ import polars as pl
 from dagster_project.gazetteer import geography
 from dagster_project.parsing.decode import decode_bytes
 from dagster_project.parsing.normalize import normalize_frame
-from dagster_project.parsing.parse import SCHEMAS, ParseResult, empty, parse_batch
+from dagster_project.parsing.parse import SCHEMAS, ParseResult, parse_batch
 from dagster_project.paths import DataPaths
 
 RAW_FILES_SCHEMA: dict[str, pl.DataType] = {
@@ -254,24 +254,6 @@ def parse_year(normalized: pl.DataFrame, year: str) -> tuple[dict[str, pl.DataFr
     return frames, parse_quarantine
 
 
-def empty_staging(year: str) -> dict[str, pl.DataFrame]:
-    """Staging frames of a year with no reports."""
-    docs = pl.DataFrame(
-        schema={
-            "report_id": pl.String,
-            "sha256": pl.String,
-            "file": pl.String,
-            "paths": pl.List(pl.String),
-            "source_url": pl.String,
-            "manifest_agency": pl.String,
-            "manifest_year": pl.Int32,
-            "text": pl.String,
-        }
-    )
-    frames, _ = parse_year(docs, year)
-    return frames
-
-
 # ---------------------------------------------------------------------------------------------
 # Fate of every file
 
@@ -299,8 +281,3 @@ def file_fates(
         .cast(QUARANTINE_SCHEMA)
     )
     return fates.drop("parse_reason", "stage"), quarantine
-
-
-def staged_empty(table: str) -> pl.DataFrame:
-    """An empty frame of a parse output, for callers that need a schema."""
-    return empty(STAGING_TABLES[table])
