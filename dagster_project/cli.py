@@ -63,10 +63,11 @@ def parse_files(inputs: list[tuple[str, bytes]]) -> list[dict]:
     docs = normalize_frame(
         pl.DataFrame(rows, schema={"doc_id": pl.String, "original": pl.String, "error": pl.String})
     )
-    objects = {o["sha256"] + o["file"]: o for o in to_contract(parse_batch(docs), heads)}
+    result = parse_batch(docs)
+    objects = dict(zip(result.reports["doc_id"], to_contract(result, heads), strict=True))
     out = []
     for row in rows:
-        obj = objects[heads[row["doc_id"]]["sha256"] + heads[row["doc_id"]]["file"]]
+        obj = objects[row["doc_id"]]
         if row["error"]:
             obj["issues"].insert(
                 0,

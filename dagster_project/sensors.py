@@ -13,7 +13,7 @@ from dagster_project.resources import XxgkData
 
 
 def folder_fingerprints(paths: DataPaths) -> dict[str, str]:
-    """A fingerprint per year folder from its files' names, sizes and mtimes (and the manifest's,
+    """A fingerprint per year folder from its files' paths, sizes and mtimes (and the manifest's,
     which can change any year's metadata): cheap enough to run every tick."""
     manifest = paths.manifest.stat() if paths.manifest.exists() else None
     common = f"{manifest.st_size}:{manifest.st_mtime_ns}" if manifest else "-"
@@ -22,7 +22,8 @@ def folder_fingerprints(paths: DataPaths) -> dict[str, str]:
         digest = hashlib.sha256(common.encode())
         for file in year_files(paths, year):
             stat = file.stat()
-            digest.update(f"{file.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            name = file.relative_to(paths.raw).as_posix()
+            digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         prints[year] = digest.hexdigest()[:16]
     return prints
 

@@ -47,6 +47,20 @@ def connect(
         con.close()
 
 
+@contextmanager
+def transaction(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write connection inside one transaction: committed on success, rolled back on any
+    error, so a killed or failed load leaves the previous state."""
+    with connect(path) as con:
+        con.execute("begin transaction")
+        try:
+            yield con
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+
+
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]] | None:
     rows = con.execute(
         "select column_name, data_type from information_schema.columns "
@@ -67,26 +81,20 @@ def replace_partition(
     """
     counts: dict[str, int] = {}
     recreated: set[str] = set()
-    with connect(path) as con:
-        con.execute("begin transaction")
-        try:
-            for table, frame in frames.items():
-                con.register("incoming", frame.to_arrow())
-                wanted = con.execute("describe incoming").fetchall()
-                existing = _table_columns(con, table)
-                if existing != [(name, dtype) for name, dtype, *_ in wanted]:
-                    if existing is not None:
-                        recreated.add(table)
-                    con.execute(f'drop table if exists "{table}"')
-                    con.execute(f'create table "{table}" as select * from incoming limit 0')
-                con.execute(f'delete from "{table}" where year = ?', [year])
-                con.execute(f'insert into "{table}" select * from incoming')
-                con.unregister("incoming")
-                counts[table] = frame.height
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+    with transaction(path) as con:
+        for table, frame in frames.items():
+            con.register("incoming", frame.to_arrow())
+            wanted = con.execute("describe incoming").fetchall()
+            existing = _table_columns(con, table)
+            if existing != [(name, dtype) for name, dtype, *_ in wanted]:
+                if existing is not None:
+                    recreated.add(table)
+                con.execute(f'drop table if exists "{table}"')
+                con.execute(f'create table "{table}" as select * from incoming limit 0')
+            con.execute(f'delete from "{table}" where year = ?', [year])
+            con.execute(f'insert into "{table}" select * from incoming')
+            con.unregister("incoming")
+            counts[table] = frame.height
     return counts, recreated
 
 
@@ -106,15 +114,9 @@ def table_counts(path: Path, tables: list[str]) -> dict[str, int]:
 
 def replace_tables(path: Path, frames: dict[str, pl.DataFrame]) -> dict[str, int]:
     """Replace whole tables (reference data) in one transaction."""
-    with connect(path) as con:
-        con.execute("begin transaction")
-        try:
-            for table, frame in frames.items():
-                con.register("incoming", frame.to_arrow())
-                con.execute(f'create or replace table "{table}" as select * from incoming')
-                con.unregister("incoming")
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+    with transaction(path) as con:
+        for table, frame in frames.items():
+            con.register("incoming", frame.to_arrow())
+            con.execute(f'create or replace table "{table}" as select * from incoming')
+            con.unregister("incoming")
     return {table: frame.height for table, frame in frames.items()}

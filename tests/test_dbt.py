@@ -174,3 +174,35 @@ def test_a_lost_cell_fails_the_build(built: tuple[DataPaths, dict], tmp_path: Pa
     out = dbt_in_folder(copy, tmp_path, "build")
     assert out.returncode != 0
     assert "assert_table3_has_every_row_and_column" in out.stdout
+
+
+def test_verdicts_are_unknown_where_nothing_could_be_checked(
+    built: tuple[DataPaths, dict], tmp_path: Path
+) -> None:
+    paths, _ = built
+    got = {
+        (a, y): (n1, s1)
+        for a, y, n1, s1 in rows(paths, "select agency, year, n_1_holds, s_1_holds from dim_report")
+    }
+    assert got[("东莞市统计局", 2020)] == (None, True)  # the text states no figure
+    assert got[("广州市统计局", 2022)] == (None, False)  # figures, but no table to compare
+    assert got[("温州市统计局", 2020)] == (False, True)
+    # A cell that could not be read leaves its rules unknown, never "holds".
+    copy = DataPaths.resolve(tmp_path / "copy")
+    copy.root.mkdir()
+    shutil.copy(paths.warehouse, copy.warehouse)
+    with duckdb.connect(str(copy.warehouse)) as con:
+        con.execute("""
+            update stg_table3_cells set value = null, state = 'missing'
+            where row_key = 'granted' and col_key = 'natural_person' and report_id in (
+                select report_id from stg_reports where agency = '东莞市统计局')
+        """)
+    out = dbt_in_folder(copy, tmp_path, "build")
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert rows(
+        copy,
+        """
+        select t3_1_holds, t3_2_holds, t3_3_holds, s_1_holds, is_certified from dim_report
+        where agency = '东莞市统计局'
+    """,
+    ) == [(True, None, None, False, False)]

@@ -492,12 +492,14 @@ def _table3_glued(
         spans.append((where[m.start()], where[m.end() - 1] + 1))
         start = m.end()
     readings: dict[str, list[tuple[int, ...]]] = {}
+    printed: dict[str, list[str]] = {}
     split: set[str] = set()
     if len(spans) == len(keys):
         for i, key in enumerate(keys):
             end = spans[i + 1][0] if i + 1 < len(keys) else len(text)
             runs = glued.runs_of(re.sub(r"[^\d—–\-/]+", " ", text[spans[i][1] : end]))
             if len(runs) == N_COLS:
+                printed[key] = runs
                 readings[key] = [tuple(_scalar_cell(r)["value"] for r in runs)]
             else:
                 split.add(key)
@@ -532,7 +534,7 @@ def _table3_glued(
     rows = []
     for order, key in enumerate(keys):
         values = chosen.get(key) or (None,) * N_COLS
-        tokens = [None if v is None else str(v) for v in values]
+        tokens = printed.get(key) or [None if v is None else str(v) for v in values]
         rows += _row_cells(doc_id, key, order, tokens, [line_no] * N_COLS)
     return rows
 
@@ -963,6 +965,7 @@ def _narrative(lines: pl.DataFrame) -> pl.DataFrame:
         if (group["section"] == "s1").any():
             group = group.filter(pl.col("section") == "s1")
         text, starts, pos = "", [], 0
+        found: set[str] = set()
         for line_no, compact in group.select("line_no", "compact").iter_rows():
             starts.append((pos, line_no))
             text += compact
@@ -976,8 +979,9 @@ def _narrative(lines: pl.DataFrame) -> pl.DataFrame:
                 key = fact
                 if fact == "applications_received" and re.match(_CARRIED_INCLUDED, text[m.end() :]):
                     key = "applications_handled"
-                if any(r["fact"] == key for r in rows if r["doc_id"] == doc_id):
+                if key in found:
                     continue
+                found.add(key)
                 rows.append(
                     {
                         "doc_id": doc_id,

@@ -16,11 +16,11 @@ rules as (
 
     select
         report_id,
-        bool_and(holds) filter (where rule_id = 'T3-1') as t3_1_holds,
-        bool_and(holds) filter (where rule_id = 'T3-2') as t3_2_holds,
-        bool_and(holds) filter (where rule_id = 'T3-3') as t3_3_holds,
-        bool_and(holds) filter (where rule_id = 'T4-1') as t4_1_holds,
-        bool_and(holds) filter (where rule_id = 'T2-1') as t2_1_holds,
+        {{ rule_holds('T3-1') }} as t3_1_holds,
+        {{ rule_holds('T3-2') }} as t3_2_holds,
+        {{ rule_holds('T3-3') }} as t3_3_holds,
+        {{ rule_holds('T4-1') }} as t4_1_holds,
+        {{ rule_holds('T2-1') }} as t2_1_holds,
     from ledger
     group by report_id
 
@@ -43,6 +43,12 @@ missing as (
         count(*) filter (where cell_state = 'missing') as missing_cells,
     from cells
     group by report_id
+
+),
+
+stated as (
+
+    select distinct report_id from {{ ref('stg_xxgk__narrative_facts') }}
 
 ),
 
@@ -86,11 +92,16 @@ joined as (
         and reports.table4_present
         and coalesce(missing.missing_cells, 0) = 0
         and not coalesce(issues.format_mismatch, false) as s_1_holds,
-        not coalesce(issues.narrative_mismatch, false) as n_1_holds,
+        -- Unknown (null) when the text states no figure or there is no table to compare with.
+        case
+            when stated.report_id is not null and (reports.table3_present or reports.table4_present)
+                then not coalesce(issues.narrative_mismatch, false)
+        end as n_1_holds,
     from reports
     left join rules on reports.report_id = rules.report_id
     left join missing on reports.report_id = missing.report_id
     left join issues on reports.report_id = issues.report_id
+    left join stated on reports.report_id = stated.report_id
 
 )
 
