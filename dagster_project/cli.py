@@ -226,6 +226,27 @@ def run_pipeline(
     return results
 
 
+def check_lines(results: dict[str, ExecuteInProcessResult]) -> list[str]:
+    """One line counting the asset checks of the runs by outcome, then one line per check
+    that did not pass (the last evaluation of each check counts)."""
+    latest = {}
+    for result in results.values():
+        for evaluation in result.get_asset_check_evaluations():
+            latest[evaluation.asset_check_key] = evaluation
+    failing = [e for e in latest.values() if not e.passed]
+    errors = sum(e.severity.value == "ERROR" for e in failing)
+    lines = [
+        f"checks: {len(latest) - len(failing)} passed · {len(failing) - errors} warnings · "
+        f"{errors} errors"
+    ]
+    for e in sorted(failing, key=lambda e: (e.severity.value, e.check_name)):
+        lines.append(
+            f"  {e.severity.value} {e.check_name} on {e.asset_key.to_user_string()}: "
+            f"{e.description or ''}"
+        )
+    return lines
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     paths = DataPaths.resolve(args.data_dir)
     years = args.years or paths.year_folders()
@@ -239,7 +260,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     failed = [run for run, result in results.items() if not result.success]
     figures = summary(paths)
     print(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items()))
+    for line in check_lines(results):
+        print(line)
     print(f"warehouse: {paths.warehouse}")
+    print(f"data docs: {paths.docs / 'expectations'}")
     if failed:
         print(f"xxgk run: runs failed: {', '.join(failed)}", file=sys.stderr)
         return 1

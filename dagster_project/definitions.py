@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project.assets import dbt, ingest, staging
-from dagster_project.checks import files
+from dagster_project.checks import expectations, files
 from dagster_project.jobs import ingest_job, warehouse_job
 from dagster_project.resources import XxgkData
 from dagster_project.schedules import latest_year_daily
@@ -15,7 +15,7 @@ from dagster_project.sensors import raw_files_sensor, warehouse_after_ingest
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([ingest, staging, dbt]),
-    asset_checks=dg.load_asset_checks_from_modules([files]),
+    asset_checks=dg.load_asset_checks_from_modules([files, expectations]),
     jobs=[ingest_job, warehouse_job],
     schedules=[latest_year_daily],
     sensors=[raw_files_sensor, warehouse_after_ingest],

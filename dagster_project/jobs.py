@@ -2,17 +2,23 @@
 
 import dagster as dg
 
+from dagster_project.checks.expectations import staging_structure
+
 ingest_job = dg.define_asset_job(
     "xxgk_ingest",
-    selection=dg.AssetSelection.groups("ingest", "staging"),
+    # The structure suite reads every year; it runs once, in the warehouse job, before dbt.
+    selection=dg.AssetSelection.groups("ingest", "staging")
+    - dg.AssetSelection.checks(staging_structure),
     description="Raw files of one or more reporting years to the DuckDB staging tables.",
 )
 
 warehouse_job = dg.define_asset_job(
     "xxgk_warehouse",
-    selection=dg.AssetSelection.groups("warehouse"),
+    # The blocking structure check runs first again: dbt builds nothing from staging tables
+    # whose cells were lost or duplicated.
+    selection=dg.AssetSelection.groups("warehouse") | dg.AssetSelection.checks(staging_structure),
     description="Reference tables and `dbt build`: the star schema, marts and their tests over "
-    "every year in the staging tables.",
+    "every year in the staging tables, then the Great Expectations suites.",
 )
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from dagster_project.cli import prepare_dagster_home, run_pipeline
 from dagster_project.paths import DATA_DIR_ENV, DataPaths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +59,56 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
     shutil.copytree(SAMPLE_RAW, root / "raw")
     monkeypatch.setenv(DATA_DIR_ENV, str(root))
     paths = DataPaths.resolve(root)
-    from dagster_project.cli import prepare_dagster_home
-
     monkeypatch.setenv("DAGSTER_HOME", str(prepare_dagster_home(paths)))
     return paths
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DataPaths, dict]]:
+    """A warehouse built once per test worker from the samples by `xxgk run` (ingest, dbt
+    build, checks). Tests that change it work on a copy (`warehouse_copy`)."""
+    root = tmp_path_factory.mktemp("built") / "data"
+    shutil.copytree(SAMPLE_RAW, root / "raw")
+    paths = DataPaths.resolve(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DATA_DIR_ENV, str(root))
+        mp.setenv("DAGSTER_HOME", str(prepare_dagster_home(paths)))
+        results = run_pipeline(paths, log_level="ERROR")
+        yield paths, results
+
+
+def warehouse_copy(paths: DataPaths, tmp: Path) -> DataPaths:
+    """A data folder under `tmp` holding a copy of `paths`' warehouse (and its raw files)."""
+    copy = DataPaths.resolve(tmp / "copy")
+    shutil.copytree(paths.raw, copy.raw)
+    shutil.copy(paths.warehouse, copy.warehouse)
+    return copy
+
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_in_folder(paths: DataPaths, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    """dbt run from the dbt/ folder alone, on a given warehouse."""
+    env = {
+        **os.environ,
+        "XXGK_WAREHOUSE": str(paths.warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    return subprocess.run(
+        [
+            DBT,
+            *args,
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+        ],
+        cwd=ROOT / "dbt",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

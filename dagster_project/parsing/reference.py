@@ -20,7 +20,10 @@ from dagster_project.parsing.labels import (
     TABLE2_ITEMS,
     TABLE3_GROUPS,
     TABLE3_ROWS,
+    TABLE3_VARIANTS,
+    TABLE4_CELLS,
 )
+from dagster_project.parsing.parse import NARRATIVE_CHECKS, SHARE_TOLERANCE
 
 # The article of the 2019 Regulations (《政府信息公开条例》) a disposition rests on, where the
 # regulation names one.
@@ -105,4 +108,46 @@ def reference_tables() -> dict[str, pl.DataFrame]:
         "ref_review_cells": pl.DataFrame(review),
         "ref_table2_measures": pl.DataFrame(measures),
         "ref_identity_terms": identity_terms(),
+        "ref_narrative_checks": narrative_checks(),
     }
+
+
+def narrative_checks() -> pl.DataFrame:
+    """N-1: one row per figure the text may state × table row (table 3, total column) or
+    channel (table 4, total) whose sum it must equal; percentages are checked against the
+    stated counts within `share_tolerance` points."""
+    rows = [
+        {
+            "fact": fact,
+            "table_name": table,
+            "row_key": key,
+            "share_tolerance": SHARE_TOLERANCE,
+        }
+        for fact, (table, keys) in NARRATIVE_CHECKS.items()
+        for key in keys
+    ]
+    return pl.DataFrame(rows)
+
+
+def form_cells() -> pl.DataFrame:
+    """Every cell a form has, one row per table × form × row × column: table 3 by variant
+    (single_other, three_other), table 4 once (form `any`), table 2 by format; whether its
+    value may be negative (signed) or fractional (money)."""
+    rows = [
+        ("table3", variant, row_key, col_key, False, False)
+        for variant, row_keys in TABLE3_VARIANTS.items()
+        for row_key in row_keys
+        for col_key in APPLICANT_COLUMNS
+    ]
+    rows += [("table4", "any", ch, oc, False, False) for ch, oc in TABLE4_CELLS]
+    rows += [
+        ("table2", fmt, item.key, measure, measure in SIGNED_MEASURES, measure in MONEY_MEASURES)
+        for item in TABLE2_ITEMS
+        for fmt in FORMATS
+        for measure in item.measures.get(fmt, ())
+    ]
+    return pl.DataFrame(
+        rows,
+        schema=["table_name", "form", "row_key", "col_key", "is_signed", "is_money"],
+        orient="row",
+    )
