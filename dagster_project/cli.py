@@ -270,6 +270,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from dagster_project.bench import QUICK_SIZE, SCALING_SIZES, run
+
+    os.environ.update(QUIET_ENV)  # no telemetry from the stages' dbt and Great Expectations
+    sizes = SCALING_SIZES if args.scaling else (QUICK_SIZE if args.quick else args.reports,)
+    root = DataPaths.resolve(args.data_dir).root / "bench"
+    for line in run(root, sizes):
+        print(line, flush=True)
+    return 0
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     paths = DataPaths.resolve(args.data_dir)
     env = _environment(paths)
@@ -327,6 +338,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=3000)
     p.set_defaults(func=cmd_dev)
+
+    from dagster_project.bench import QUICK_SIZE, SCALING_SIZES
+
+    p = sub.add_parser("bench", help="time and memory of every stage on a synthetic corpus")
+    p.add_argument("--reports", type=int, default=100_000, help="corpus size (default 100,000)")
+    p.add_argument("--quick", action="store_true", help=f"{QUICK_SIZE:,} reports: does it run?")
+    p.add_argument(
+        "--scaling", action="store_true", help=f"at {', '.join(f'{n:,}' for n in SCALING_SIZES)}"
+    )
+    p.add_argument("--data-dir", help=data_help + "; the corpus is cached under its bench/")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -7,13 +7,16 @@ staging frames (raw_files with their fate, quarantine). No Dagster and no wareho
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
+from dataclasses import fields
 from pathlib import Path
 
 import polars as pl
 
 from dagster_project.gazetteer import geography
-from dagster_project.parsing.decode import decode_bytes
+from dagster_project.lake import partition_file, read_partition, write_partition
+from dagster_project.parsing.decode import Decoded, decode_bytes
 from dagster_project.parsing.normalize import normalize_frame
 from dagster_project.parsing.parse import SCHEMAS, ParseResult, parse_batch
 from dagster_project.paths import DataPaths
@@ -121,10 +124,15 @@ def year_files(paths: DataPaths, year: str) -> list[Path]:
 
 
 def ingest_year(
-    paths: DataPaths, year: str, manifest: dict[str, dict]
+    paths: DataPaths,
+    year: str,
+    manifest: dict[str, dict],
+    known: dict[str, Decoded] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Register every file of a year (raw_files, one row per path) and decode each distinct
-    content once (raw_texts, one row per sha256)."""
+    content once (raw_texts, one row per sha256). `known` holds contents decoded before, by
+    sha256: those are not decoded again."""
+    known = known or {}
     file_rows: list[dict] = []
     texts: dict[str, dict] = {}
     for file in year_files(paths, year):
@@ -150,7 +158,7 @@ def ingest_year(
                 duplicate_of=first["file"],
             )
         else:
-            decoded = decode_bytes(data)
+            decoded = known.get(sha) or decode_bytes(data)
             row.update(encoding=decoded.encoding, decode_error=decoded.error)
             texts[sha] = {
                 "year": int(year),
@@ -177,34 +185,150 @@ def normalize_texts(raw_texts: pl.DataFrame) -> pl.DataFrame:
     return normalize_frame(raw_texts, "original")
 
 
+def ingest_partition(
+    paths: DataPaths, year: str, manifest: dict[str, dict]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """ingest_year into the lake (raw_files, raw_texts); contents the lake already holds
+    decoded for this year are not decoded again."""
+    known = {}
+    if partition_file(paths.lake, "raw_texts", year).exists():
+        previous = read_partition(paths.lake, "raw_texts", year)
+        encodings = read_partition(paths.lake, "raw_files", year).select("sha256", "encoding")
+        previous = previous.join(encodings.unique("sha256"), on="sha256", how="left")
+        known = {
+            sha: Decoded(text, encoding, None)
+            for sha, encoding, text in previous.select("sha256", "encoding", "original").iter_rows()
+        }
+    raw_files, raw_texts = ingest_year(paths, year, manifest, known)
+    write_partition(paths.lake, "raw_files", year, raw_files)
+    write_partition(paths.lake, "raw_texts", year, raw_texts)
+    return raw_files, raw_texts
+
+
+def normalize_partition(paths: DataPaths, year: str) -> pl.DataFrame:
+    """normalize_texts of the year's raw_texts into the lake (normalized_reports); contents
+    normalised before are taken from the lake, not normalised again."""
+    raw_texts = read_partition(paths.lake, "raw_texts", year)
+    done = pl.DataFrame(schema={"sha256": pl.String, "text": pl.String})
+    if partition_file(paths.lake, "normalized_reports", year).exists():
+        done = read_partition(paths.lake, "normalized_reports", year).select("sha256", "text")
+        done = done.filter(pl.col("sha256").is_in(raw_texts["sha256"].implode()))
+    fresh = raw_texts.filter(~pl.col("sha256").is_in(done["sha256"].implode()))
+    texts = pl.concat([normalize_texts(fresh).select("sha256", "text"), done])
+    normalized = raw_texts.join(texts, on="sha256", how="left", maintain_order="left")
+    write_partition(paths.lake, "normalized_reports", year, normalized)
+    return normalized
+
+
 # ---------------------------------------------------------------------------------------------
 # Parse
 
 
+# Reports parsed together: polars works on whole batches, and memory is bounded by one batch.
+PARSE_BATCH = 5_000
+
+
+@functools.cache
+def parser_version() -> str:
+    """A hash of the parser's source: parses cached under another version are redone."""
+    digest = hashlib.sha256()
+    for source in sorted((Path(__file__).parent / "parsing").glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _parse_isolating(docs: pl.DataFrame) -> tuple[ParseResult, list[tuple[str, str]]]:
-    """Parse the batch; if it fails, parse each report alone so one bad file fails alone."""
-    try:
-        return parse_batch(docs), []
-    except Exception:  # noqa: BLE001 - a parser bug must not stop the batch
-        parts, failed = [], []
-        for i in range(docs.height):
-            one = docs.slice(i, 1)
+    """Parse the documents batch by batch; if a batch fails, parse each of its reports alone
+    so that one bad file fails alone."""
+    parts, failed = [], []
+    for start in range(0, docs.height, PARSE_BATCH):
+        batch = docs.slice(start, PARSE_BATCH)
+        try:
+            parts.append(parse_batch(batch))
+            continue
+        except Exception:  # noqa: BLE001 - a parser bug must not stop the batch
+            pass
+        for i in range(batch.height):
+            one = batch.slice(i, 1)
             try:
                 parts.append(parse_batch(one))
             except Exception as exc:  # noqa: BLE001
                 failed.append((one["doc_id"][0], f"parser error: {type(exc).__name__}: {exc}"))
-        return ParseResult.concat(parts), failed
+    return ParseResult.concat(parts), failed
 
 
-def parse_year(normalized: pl.DataFrame, year: str) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """The staging frames of one year and the reports quarantined at parse time."""
-    docs = normalized.select(
+def _docs(normalized: pl.DataFrame) -> pl.DataFrame:
+    return normalized.select(
         doc_id="report_id",
         text="text",
         agency_hint="manifest_agency",
         year_hint="manifest_year",
     )
-    result, failed = _parse_isolating(docs)
+
+
+CACHE_KEYS = ("doc_id", "agency_hint", "year_hint", "parser")
+
+
+def _cached(paths: DataPaths, year: str, docs: pl.DataFrame) -> ParseResult | None:
+    """The cached parse of those documents whose text (by hash), manifest hints and parser
+    version are unchanged; None when nothing is cached."""
+    if not partition_file(paths.lake, "parse_cache_keys", year).exists():
+        return None
+    keys = read_partition(paths.lake, "parse_cache_keys", year)
+    wanted = docs.select(
+        "doc_id", "agency_hint", "year_hint", parser=pl.lit(parser_version())
+    ).cast(keys.schema)
+    same = wanted.join(keys, on=list(CACHE_KEYS), how="semi", nulls_equal=True)["doc_id"]
+    cached = ParseResult(
+        **{
+            f.name: read_partition(paths.lake, f"parse_cache_{f.name}", year)
+            for f in fields(ParseResult)
+        }
+    )
+    return cached.only(same)
+
+
+def _write_cache(paths: DataPaths, year: str, docs: pl.DataFrame, result: ParseResult) -> None:
+    parsed = docs.filter(pl.col("doc_id").is_in(result.reports["doc_id"].implode()))
+    keys = parsed.select("doc_id", "agency_hint", "year_hint", parser=pl.lit(parser_version()))
+    for f in fields(ParseResult):
+        write_partition(paths.lake, f"parse_cache_{f.name}", year, getattr(result, f.name))
+    write_partition(paths.lake, "parse_cache_keys", year, keys)
+
+
+def parse_partition(
+    paths: DataPaths, year: str
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, int]:
+    """parse_year of the year's normalized_reports into the lake (stg_* and parse_quarantine).
+    Reports parsed before with the same content, manifest hints and parser version are taken
+    from the lake's parse cache; returns the frames, the quarantine and how many were parsed."""
+    normalized = read_partition(paths.lake, "normalized_reports", year)
+    docs = _docs(normalized)
+    cached = _cached(paths, year, docs)
+    fresh_docs = docs
+    if cached is not None:
+        fresh_docs = docs.filter(~pl.col("doc_id").is_in(cached.reports["doc_id"].implode()))
+    fresh, failed = _parse_isolating(fresh_docs)
+    result = ParseResult.concat([cached, fresh]) if cached is not None else fresh
+    _write_cache(paths, year, docs, result)
+    frames, parse_quarantine = finish_year(normalized, year, result, failed)
+    for table, frame in frames.items():
+        write_partition(paths.lake, table, year, frame)
+    write_partition(paths.lake, "parse_quarantine", year, parse_quarantine)
+    return frames, parse_quarantine, fresh_docs.height
+
+
+def parse_year(normalized: pl.DataFrame, year: str) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The staging frames of one year and the reports quarantined at parse time."""
+    result, failed = _parse_isolating(_docs(normalized))
+    return finish_year(normalized, year, result, failed)
+
+
+def finish_year(
+    normalized: pl.DataFrame, year: str, result: ParseResult, failed: list[tuple[str, str]]
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The staging frames of one year from its parse: reports that are not reports and parser
+    failures quarantined, year-folder mismatches flagged, files and geography joined."""
     reports = result.reports
     not_reports = reports.filter(
         ~pl.col("table2_present")
@@ -281,3 +405,14 @@ def file_fates(
         .cast(QUARANTINE_SCHEMA)
     )
     return fates.drop("parse_reason", "stage"), quarantine
+
+
+def staging_frames(lake: Path, year: str) -> dict[str, pl.DataFrame]:
+    """Every warehouse table's rows for one year, from the lake: raw_files with each path's
+    fate, quarantine, and the stg_* tables."""
+    raw_files, quarantine = file_fates(
+        read_partition(lake, "raw_files", year), read_partition(lake, "parse_quarantine", year)
+    )
+    frames = {"raw_files": raw_files, "quarantine": quarantine}
+    frames.update({t: read_partition(lake, t, year) for t in STAGING_TABLES})
+    return frames

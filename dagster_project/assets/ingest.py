@@ -5,9 +5,8 @@ from collections import Counter
 import dagster as dg
 import polars as pl
 
-from dagster_project.lake import read_partition, write_partition
 from dagster_project.partitions import single_run, year_partitions
-from dagster_project.pipeline import ingest_year, normalize_texts, read_manifest
+from dagster_project.pipeline import ingest_partition, normalize_partition, read_manifest
 from dagster_project.resources import XxgkData
 
 
@@ -31,9 +30,7 @@ def raw_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.Materia
     encodings: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     for year in context.partition_keys:
-        raw_files, raw_texts = ingest_year(paths, year, manifest)
-        write_partition(paths.lake, "raw_files", year, raw_files)
-        write_partition(paths.lake, "raw_texts", year, raw_texts)
+        raw_files, _ = ingest_partition(paths, year, manifest)
         first = raw_files.filter(pl.col("duplicate_of").is_null())
         files += raw_files.height
         distinct += first.height
@@ -72,8 +69,7 @@ def normalized_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.
     paths = xxgk.paths()
     reports = changed = 0
     for year in context.partition_keys:
-        normalized = normalize_texts(read_partition(paths.lake, "raw_texts", year))
-        write_partition(paths.lake, "normalized_reports", year, normalized)
+        normalized = normalize_partition(paths, year)
         reports += normalized.height
         changed += normalized.filter(pl.col("original") != pl.col("text")).height
     return dg.MaterializeResult(

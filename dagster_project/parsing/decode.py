@@ -56,8 +56,64 @@ def _looks_utf16(data: bytes) -> str | None:
     return None
 
 
+# Bounds on what is read as one report: a real one is tens of kilobytes and a few thousand
+# lines, its longest line (a table glued into one line by a crawler) a few kilobytes. Anything
+# far beyond is not a report, and parsing it would only cost time and memory.
+MAX_BYTES = 8 * 2**20
+MAX_LINES = 100_000
+MAX_LINE_CHARS = 200_000
+
+
 def decode_bytes(data: bytes) -> Decoded:
-    """Detect the encoding of a report (UTF-8 with or without BOM, UTF-16, GB18030/GBK, Big5)."""
+    """Detect the encoding of a report (UTF-8 with or without BOM, UTF-16, GB18030/GBK, Big5,
+    UTF-8 with GB18030 lines mixed in); refuse, with the reason, what is too large to be one."""
+    if len(data) > MAX_BYTES:
+        return Decoded(
+            None,
+            None,
+            f"too large: {len(data) / 2**20:.1f} MiB, over the {MAX_BYTES // 2**20} MiB a "
+            "report can have",
+        )
+    decoded = _decode(data)
+    if decoded.text is None:
+        return decoded
+    lines = decoded.text.count("\n") + 1
+    if lines > MAX_LINES:
+        return Decoded(None, None, f"too many lines: {lines:,}, over the {MAX_LINES:,} limit")
+    longest = max(map(len, decoded.text.splitlines()), default=0)
+    if longest > MAX_LINE_CHARS:
+        return Decoded(
+            None,
+            None,
+            f"line too long: {longest:,} characters, over the {MAX_LINE_CHARS:,} limit",
+        )
+    return decoded
+
+
+def _mixed(data: bytes) -> str | None:
+    """UTF-8 text with some lines in GB18030 (pages pasted together from two sources)."""
+    utf8 = other = 0
+    parts = []
+    for line in data.split(b"\n"):
+        if line.isascii():
+            parts.append(line.decode("ascii"))
+            continue
+        try:
+            parts.append(line.decode("utf-8"))
+            utf8 += 1
+        except UnicodeDecodeError:
+            try:
+                text = line.decode("gb18030")
+            except UnicodeDecodeError:
+                return None
+            if _score(text) < 0.2:
+                return None
+            parts.append(text)
+            other += 1
+    return "\n".join(parts) if utf8 and other else None
+
+
+def _decode(data: bytes) -> Decoded:
     if not data.strip():
         return Decoded(None, None, "empty file")
     if data.startswith(codecs.BOM_UTF8):
@@ -89,6 +145,9 @@ def decode_bytes(data: bytes) -> Decoded:
         return Decoded(data.decode("utf-8"), "utf-8", None)
     except UnicodeDecodeError:
         pass
+    mixed = _mixed(data)
+    if mixed is not None:
+        return Decoded(mixed, "utf-8+gb18030", None)
     candidates = []
     for enc in ("gb18030", "big5"):
         try:

@@ -136,6 +136,11 @@ class ParseResult:
     narrative: pl.DataFrame
     issues: pl.DataFrame
 
+    def only(self, doc_ids: pl.Series) -> ParseResult:
+        """The rows of these documents only."""
+        keep = pl.col("doc_id").is_in(doc_ids.implode())
+        return ParseResult(**{f.name: getattr(self, f.name).filter(keep) for f in fields(self)})
+
     @classmethod
     def concat(cls, parts: list[ParseResult]) -> ParseResult:
         """Stack the results of several batches."""

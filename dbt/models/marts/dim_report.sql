@@ -103,11 +103,43 @@ joined as (
     left join issues on reports.report_id = issues.report_id
     left join stated on reports.report_id = stated.report_id
 
+),
+
+verdicts as (
+
+    select
+        *,
+        coalesce(
+            t3_1_holds and t3_2_holds and t3_3_holds and t4_1_holds and s_1_holds, false
+        ) as passes,
+    from joined
+
+),
+
+-- Different files claiming one agency and year are all kept; at most one is certified: the
+-- one that passes its identities, then has the fewest missing cells, then the fewest issues,
+-- then the smallest report_id (a stable tie-break).
+claims as (
+
+    select
+        *,
+        case
+            when agency is not null then count(*) over (partition by agency, year) else 1
+        end as claims,
+        case
+            when agency is not null
+                then row_number() over (
+                    partition by agency, year
+                    order by passes desc, missing_cells, issues, report_id
+                )
+            else 1
+        end as claim_rank,
+    from verdicts
+
 )
 
 select
-    *,
-    coalesce(
-        t3_1_holds and t3_2_holds and t3_3_holds and t4_1_holds and s_1_holds, false
-    ) as is_certified,
-from joined
+    * exclude (passes),
+    claims > 1 as has_conflict,
+    passes and claim_rank = 1 as is_certified,
+from claims

@@ -1,0 +1,280 @@
+"""`xxgk bench`: speed and memory of every stage on one synthetic corpus, against the floor of
+reading the files.
+
+The corpus (both formats, every layout, a few percent identity violations, GB18030 files,
+undecodable and tableless files) is generated once per size under data/bench/ and reused.
+Each stage runs in a fresh process, on the output of the stage before, so its peak resident
+memory is its own; the whole pipeline then runs through Dagster (`xxgk run`) as a user runs
+it, twice: the second run finds nothing changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from dagster_project.paths import DataPaths
+
+# One file in BINARY_EVERY is binary junk, one in TABLELESS_EVERY a report without tables,
+# one in GB18030_EVERY is saved in GB18030 (real crawls have all three).
+BINARY_EVERY, TABLELESS_EVERY, GB18030_EVERY = 50, 40, 10
+VIOLATION_RATE = 0.03
+STAGES = ("floor", "decode_normalise", "parse", "staging", "dbt", "checks")
+SCALING_SIZES = (10_000, 30_000, 100_000)
+QUICK_SIZE = 2_000
+
+
+def corpus(root: Path, reports: int, seed: int = 0) -> Path:
+    """raw/ of a corpus of `reports` files under `root`, generated once and reused."""
+    from dagster_project.synth import generate
+
+    folder = root / f"corpus-{reports}-seed{seed}"
+    stamp = folder / "READY"
+    if stamp.exists():
+        return folder / "raw"
+    shutil.rmtree(folder, ignore_errors=True)
+    raw = folder / "raw"
+    rng = random.Random(seed)
+    for i in range(reports):
+        report = generate(seed + i, violation_rate=VIOLATION_RATE)
+        year = str(report.truth["year"])
+        (raw / year).mkdir(parents=True, exist_ok=True)
+        name = raw / year / f"r{i:07d}-{report.layout}.txt"
+        if i % BINARY_EVERY == BINARY_EVERY - 1:
+            name.write_bytes(b"%PDF-1.7\n\x00\xff" + rng.randbytes(4000))
+        elif i % TABLELESS_EVERY == TABLELESS_EVERY - 1:
+            prose = [line for line in report.text.splitlines() if "表" not in line][:8]
+            name.write_text("\n".join(prose), encoding="utf-8")
+        elif i % GB18030_EVERY == 3:
+            name.write_bytes(report.text.encode("gb18030"))
+        else:
+            name.write_text(report.text, encoding="utf-8")
+    stamp.write_text(json.dumps({"reports": reports, "seed": seed}), encoding="utf-8")
+    return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Stages, each run in its own process on a work folder whose raw/ is the corpus
+
+
+def _floor(paths: DataPaths) -> dict:
+    import polars as pl
+
+    texts = [p.read_bytes().decode("utf-8", "replace") for p in sorted(paths.raw.rglob("*.txt"))]
+    lines = pl.DataFrame({"text": texts}).select(pl.col("text").str.split("\n").list.len().sum())
+    return {"lines": int(lines.item())}
+
+
+def _decode_normalise(paths: DataPaths) -> dict:
+    from dagster_project.pipeline import ingest_partition, normalize_partition, read_manifest
+
+    manifest, _ = read_manifest(paths)
+    normalise = 0.0
+    for year in paths.year_folders():
+        ingest_partition(paths, year, manifest)
+        start = time.perf_counter()
+        normalize_partition(paths, year)
+        normalise += time.perf_counter() - start
+    return {"normalise_s": normalise}
+
+
+def _parse(paths: DataPaths) -> dict:
+    from dagster_project.pipeline import parse_partition
+
+    reports = 0
+    for year in paths.year_folders():
+        frames, _, _ = parse_partition(paths, year)
+        reports += frames["stg_reports"].height
+    return {"reports_parsed": reports}
+
+
+def _staging(paths: DataPaths) -> dict:
+    from dagster_project import warehouse
+    from dagster_project.parsing.reference import reference_tables
+    from dagster_project.pipeline import staging_frames
+
+    rows = 0
+    for year in paths.year_folders():
+        counts, _ = warehouse.replace_partition(
+            paths.warehouse, int(year), staging_frames(paths.lake, year)
+        )
+        rows += sum(counts.values())
+    warehouse.replace_tables(paths.warehouse, reference_tables())
+    return {"rows_loaded": rows}
+
+
+def _dbt(paths: DataPaths) -> dict:
+    from dagster_project.assets.dbt import DBT_DIR, WAREHOUSE_ENV
+
+    target = paths.root / "dbt-target"
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "build",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+        ],
+        cwd=DBT_DIR,
+        env={**os.environ, WAREHOUSE_ENV: str(paths.warehouse)},
+        capture_output=True,
+        text=True,
+    )
+    shutil.rmtree(target, ignore_errors=True)
+    if done.returncode:
+        raise RuntimeError(f"dbt build failed:\n{done.stdout[-3000:]}")
+    return {}
+
+
+def _checks(paths: DataPaths) -> dict:
+    from dagster_project import quality, warehouse
+    from dagster_project.parsing.reference import form_cells
+
+    outcome = {}
+    with warehouse.connect(paths.warehouse, read_only=True) as con:
+        for name in quality.suite_names():
+            result = quality.validate(
+                quality.Suite.load(name),
+                con,
+                docs_dir=paths.docs / "expectations" / name,
+                frames={"form_cells": form_cells()},
+            )
+            outcome[name] = result.severity or "passed"
+    return outcome
+
+
+_STAGE_FUNCTIONS: dict[str, Callable[[DataPaths], dict]] = {
+    "floor": _floor,
+    "decode_normalise": _decode_normalise,
+    "parse": _parse,
+    "staging": _staging,
+    "dbt": _dbt,
+    "checks": _checks,
+}
+
+
+def _peak_bytes() -> int:
+    """Peak resident memory of this process or of any child it waited for (Linux: KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) * 1024
+
+
+def run_stage(name: str, data_dir: Path) -> dict:
+    """Runs one stage in this process; its seconds, peak memory and figures."""
+    paths = DataPaths.resolve(data_dir)
+    start = time.perf_counter()
+    figures = _STAGE_FUNCTIONS[name](paths)
+    return {"stage": name, "seconds": time.perf_counter() - start, "peak": _peak_bytes(), **figures}
+
+
+def _in_child(name: str, data_dir: Path) -> dict:
+    """Runs a stage in a fresh Python process and reads its figures (last line of stdout)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "dagster_project.bench", name, str(data_dir)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    if done.returncode:
+        raise RuntimeError(f"stage {name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _pipeline(data_dir: Path) -> dict:
+    """`xxgk run` on the data folder in a fresh process: wall time and peak memory."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("xxgk")), "run", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # 1: a run failed a check; the timing still stands
+        raise RuntimeError(f"xxgk run failed:\n{done.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return {"stage": "pipeline", "seconds": seconds, "peak": peak, "exit": done.returncode}
+
+
+def _work_folder(root: Path, raw: Path, name: str) -> Path:
+    """A fresh data folder whose raw/ is the corpus (linked, not copied)."""
+    work = root / "work" / name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / "raw").symlink_to(raw.resolve(), target_is_directory=True)
+    return work
+
+
+def measure(root: Path, reports: int) -> dict:
+    """Every stage, then the pipeline through Dagster twice, on a corpus of `reports`."""
+    raw = corpus(root, reports)
+    files = sorted(raw.rglob("*.txt"))
+    size = sum(p.stat().st_size for p in files)
+    work = _work_folder(root, raw, f"stages-{reports}")
+    stages = [_in_child(name, work) for name in STAGES]
+    pipeline_dir = _work_folder(root, raw, f"pipeline-{reports}")
+    first = _pipeline(pipeline_dir)
+    again = _pipeline(pipeline_dir)
+    again["stage"] = "pipeline_rerun"
+    return {"reports": len(files), "bytes": size, "stages": [*stages, first, again]}
+
+
+def report(result: dict) -> list[str]:
+    """The table of one measurement and its summary line."""
+    n, size = result["reports"], result["bytes"]
+    by = {s["stage"]: s for s in result["stages"]}
+    floor = by["floor"]["seconds"]
+    lines = [
+        f"corpus: {n} files, {size / 2**20:.1f} MiB",
+        f"{'stage':<18}{'seconds':>9}{'reports/s':>11}{'MiB/s':>9}{'x floor':>9}{'peak MiB':>10}",
+    ]
+    for s in result["stages"]:
+        seconds = s["seconds"]
+        lines.append(
+            f"{s['stage']:<18}{seconds:>9.2f}{n / seconds:>11.0f}{size / 2**20 / seconds:>9.1f}"
+            f"{seconds / floor:>9.1f}{s['peak'] / 2**20:>10.0f}"
+        )
+    normalise = by["decode_normalise"].get("normalise_s", 0.0)
+    parse_s = normalise + by["parse"]["seconds"]
+    lines.append(
+        f"parse (normalise + parse): {parse_s:.2f} s = {n / parse_s:.0f} reports/s, "
+        f"{parse_s / floor:.1f}x floor; re-run with nothing changed: "
+        f"{by['pipeline_rerun']['seconds'] / by['pipeline']['seconds']:.0%} of the first run"
+    )
+    peak = max(s["peak"] for s in result["stages"]) / 2**30
+    lines.append(
+        f"bench {n} reports: parse {n / parse_s:.0f} reports/s ({parse_s / floor:.1f}x floor), "
+        f"pipeline {by['pipeline']['seconds']:.0f} s, peak {peak:.2f} GiB"
+    )
+    return lines
+
+
+def run(root: Path, sizes: tuple[int, ...]) -> Iterator[str]:
+    """The lines `xxgk bench` prints: a table per size, then the summary lines; the last line
+    is the summary of the largest size."""
+    summaries = []
+    for reports in sizes:
+        lines = report(measure(root, reports))
+        yield from lines[:-1]
+        summaries.append(lines[-1])
+    if len(summaries) > 1:
+        yield "scaling:"
+        yield from (f"  {line}" for line in summaries[:-1])
+    yield summaries[-1]
+
+
+if __name__ == "__main__":
+    # python -m dagster_project.bench <stage> <data folder>: one stage, figures as JSON
+    stage, folder = sys.argv[1], Path(sys.argv[2])
+    print(json.dumps(run_stage(stage, folder)))

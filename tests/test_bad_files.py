@@ -1,0 +1,221 @@
+"""A folder of bad files, made by code, through the real pipeline (Dagster, DuckDB, dbt and the
+checks): every file is staged or quarantined with its reason, nothing stops the batch and
+nothing is made up."""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.cli import prepare_dagster_home, run_pipeline
+from dagster_project.paths import DATA_DIR_ENV, DataPaths
+from dagster_project.synth import generate
+from tests.conftest import SAMPLE_RAW
+
+pytestmark = pytest.mark.xdist_group("heavy")
+HOSTILE = "某局'; drop table stg_reports; --"
+GUANGZHOU = SAMPLE_RAW / "2020" / "guangzhou-municipal-government-2020.txt"
+HUAIAN = SAMPLE_RAW / "2024" / "huaian-municipal-government-2024.txt"
+
+
+def synthetic(seed: int) -> str:
+    return generate(seed, layout="pdf", violation_rate=0.0, traditional=False).text
+
+
+def write_corpus(raw: Path) -> dict[str, str]:
+    """The bad files under raw/2020/ and raw/2023/; returns path → what must become of it."""
+    y20, y23 = raw / "2020", raw / "2023"
+    y20.mkdir(parents=True)
+    y23.mkdir(parents=True)
+    rng = random.Random(7)
+    guangzhou = GUANGZHOU.read_text(encoding="utf-8")
+    fates: dict[str, str] = {}
+
+    def put(folder: Path, name: str, data: bytes, fate: str) -> None:
+        (folder / name).write_bytes(data)
+        fates[f"{folder.name}/{name}"] = fate
+
+    put(y23, "empty.txt", b"", "quarantined: empty file")
+    put(y23, "scan.txt", b"%PDF-1.7\n" + rng.randbytes(5000), "quarantined: binary")
+    put(y23, "image.txt", b"\x89PNG\r\n\x1a\n\x00" + rng.randbytes(5000), "quarantined: binary")
+    for i, encoding in enumerate(("gb18030", "gbk", "utf-16-le", "utf-16-be", "utf-16")):
+        put(y23, f"enc-{encoding}.txt", synthetic(100 + i).encode(encoding), "staged")
+    put(y23, "enc-utf-16-le-bom.txt", b"\xff\xfe" + synthetic(110).encode("utf-16-le"), "staged")
+    big5 = generate(111, layout="pdf", violation_rate=0.0, traditional=True).text
+    put(y23, "enc-big5.txt", big5.encode("big5", errors="ignore"), "staged")
+    mixed = synthetic(112).splitlines()
+    put(
+        y23,
+        "mixed-encodings.txt",
+        "\n".join(mixed[:3]).encode("utf-8")
+        + b"\n"
+        + "\n".join(mixed[3:6]).encode("gb18030")
+        + b"\n"
+        + "\n".join(mixed[6:]).encode("utf-8"),
+        "staged",
+    )
+    text = synthetic(113)
+    put(y23, "truncated.txt", text[: text.index("申请人情况") + 300].encode(), "staged")
+    put(
+        y23,
+        "big.txt",
+        b"\xe5\x85\xac\xe5\xbc\x80 12\n" * (50 * 2**20 // 10),
+        "quarantined: too large",
+    )
+    put(y23, "million-lines.txt", b"1\n" * 1_000_000, "quarantined: too many lines")
+    put(y23, "long-line.txt", b"7" * 1_000_000, "quarantined: line too long")
+    zeros = "\n".join(
+        line if "年" in line else re.sub(r"\d+", "0", line) for line in synthetic(114).splitlines()
+    )
+    put(y23, "zeros.txt", zeros.encode(), "staged")
+    put(y23, "报告 \"引号\" 'single'.txt", synthetic(115).encode(), "staged")
+    put(
+        y23,
+        "not-a-report.txt",
+        "会议通知\n请各单位按时参加。\n".encode(),
+        "quarantined: not a report",
+    )
+    # the 2024 report filed under 2023: staged, with the disagreement recorded
+    put(y23, "huaian-misfiled.txt", HUAIAN.read_bytes(), "staged")
+    # 广州市人民政府 2020 twice under two names, and once more with one cell changed
+    put(y20, "guangzhou.txt", guangzhou.encode(), "staged")
+    put(y20, "guangzhou copy.txt", guangzhou.encode(), "staged")
+    changed = guangzhou.replace("18291", "18292", 1)
+    assert changed != guangzhou
+    put(y20, "guangzhou-changed.txt", changed.encode(), "staged")
+    # an agency name written to attack SQL, given by the manifest
+    put(y20, "hostile.txt", synthetic(116).encode(), "staged")
+    with (raw / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "agency", "year", "source_url"])
+        writer.writerow(["2020/hostile.txt", HOSTILE, "", ""])
+        writer.writerow(["../../etc/passwd", "x", "", ""])
+    return fates
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DataPaths, dict, dict]]:
+    root = tmp_path_factory.mktemp("bad") / "data"
+    fates = write_corpus(root / "raw")
+    paths = DataPaths.resolve(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DATA_DIR_ENV, str(root))
+        mp.setenv("DAGSTER_HOME", str(prepare_dagster_home(paths)))
+        results = run_pipeline(paths, log_level="ERROR")
+        yield paths, fates, results
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def rows(paths: DataPaths, sql: str, *params: object) -> list[tuple]:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def test_every_file_has_its_fate_and_reason(bad: tuple[DataPaths, dict, dict]) -> None:
+    paths, fates, results = bad
+    assert all(r.success for year, r in results.items() if year != "warehouse")
+    found = {
+        path: (status, reason)
+        for path, status, reason in rows(paths, "select path, status, reason from raw_files")
+    }
+    assert set(found) == set(fates)  # nothing dropped, nothing from outside raw/
+    for path, fate in fates.items():
+        status, reason = found[path]
+        want_status, _, want_reason = fate.partition(": ")
+        assert status == want_status, (path, status, reason)
+        if want_reason:
+            assert reason.startswith(want_reason), (path, reason)
+    quarantined = rows(paths, "select path, stage, reason from quarantine")
+    assert {p for p, *_ in quarantined} == {p for p, f in fates.items() if f != "staged"}
+    assert all(reason for *_, reason in quarantined)
+
+
+def test_encodings_are_named(bad: tuple[DataPaths, dict, dict]) -> None:
+    paths, _, _ = bad
+    encodings = dict(rows(paths, "select path, encoding from raw_files"))
+    assert encodings["2023/enc-gb18030.txt"] == "gb18030"
+    assert encodings["2023/enc-utf-16-be.txt"] == "utf-16-be"
+    assert encodings["2023/enc-utf-16-le-bom.txt"] == "utf-16-le-bom"
+    assert encodings["2023/enc-big5.txt"] == "big5"
+    assert encodings["2023/mixed-encodings.txt"] == "utf-8+gb18030"
+
+
+def test_truncated_and_zero_reports(bad: tuple[DataPaths, dict, dict]) -> None:
+    paths, _, _ = bad
+    # cut in the middle of table 3: what was printed is read, the rest is null with issues
+    (truncated,) = rows(
+        paths,
+        "select r.report_id, r.table4_present, r.table3_present from stg_reports r "
+        "join raw_files f using (report_id) where f.path = '2023/truncated.txt'",
+    )
+    assert truncated[1] is False
+    codes = {
+        c
+        for (c,) in rows(
+            paths, "select code from stg_parse_issues where report_id = ?", truncated[0]
+        )
+    }
+    assert codes & {"table_missing", "cell_missing", "cell_count"}
+    invented = rows(
+        paths,
+        "select count(*) from stg_table3_cells where report_id = ? and state = 'missing' "
+        "and value is not null",
+        truncated[0],
+    )
+    assert invented == [(0,)]
+    # all zeros: read as zeros, the identities hold
+    (zero,) = rows(
+        paths,
+        "select max(value), count(*) from stg_table3_cells c join raw_files f using (report_id) "
+        "where f.path = '2023/zeros.txt'",
+    )
+    assert zero == (0, 161)
+
+
+def test_copies_conflicts_and_misfiled_years(bad: tuple[DataPaths, dict, dict]) -> None:
+    paths, _, _ = bad
+    pair = dict(
+        rows(
+            paths,
+            "select path, duplicate_of from raw_files where path in "
+            "('2020/guangzhou copy.txt', '2020/guangzhou.txt')",
+        )
+    )
+    # one content, two names: parsed once, the second path points at the first
+    assert pair == {
+        "2020/guangzhou copy.txt": None,
+        "2020/guangzhou.txt": "2020/guangzhou copy.txt",
+    }
+    claims = rows(
+        paths,
+        "select report_id, has_conflict, claims, is_certified from dim_report "
+        "where agency = '广州市人民政府' and year = 2020 order by claim_rank",
+    )
+    assert len(claims) == 2 and all(c[1] and c[2] == 2 for c in claims)
+    assert sum(c[3] for c in claims) <= 1  # at most one certified
+    misfiled = rows(
+        paths,
+        "select i.code from stg_parse_issues i join raw_files f using (report_id) "
+        "where f.path = '2023/huaian-misfiled.txt'",
+    )
+    assert ("year_folder_mismatch",) in misfiled
+
+
+def test_hostile_names_are_data_not_sql(bad: tuple[DataPaths, dict, dict]) -> None:
+    paths, _, results = bad
+    assert rows(paths, "select count(*) from stg_reports where agency = ?", HOSTILE) == [(1,)]
+    assert rows(paths, "select count(*) from dim_report where agency = ?", HOSTILE) == [(1,)]
+    assert results["warehouse"].success or any(
+        not e.passed for e in results["warehouse"].get_asset_check_evaluations()
+    )
+    (quoted,) = rows(
+        paths, "select status from raw_files where path = ?", "2023/报告 \"引号\" 'single'.txt"
+    )
+    assert quoted == ("staged",)
