@@ -154,6 +154,18 @@ def _checks(paths: DataPaths) -> dict:
     return outcome
 
 
+def _pipeline(paths: DataPaths) -> dict:
+    """`xxgk run` on the data folder, as a user runs it (its peak memory is this stage's)."""
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("xxgk")), "run", "--data-dir", str(paths.root)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode not in (0, 1):  # 1: a check failed a run; the timing still stands
+        raise RuntimeError(f"xxgk run failed:\n{done.stderr[-3000:]}")
+    return {"exit": done.returncode}
+
+
 _STAGE_FUNCTIONS: dict[str, Callable[[DataPaths], dict]] = {
     "floor": _floor,
     "decode_normalise": _decode_normalise,
@@ -161,6 +173,7 @@ _STAGE_FUNCTIONS: dict[str, Callable[[DataPaths], dict]] = {
     "staging": _staging,
     "dbt": _dbt,
     "checks": _checks,
+    "pipeline": _pipeline,
 }
 
 
@@ -192,21 +205,6 @@ def _in_child(name: str, data_dir: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _pipeline(data_dir: Path) -> dict:
-    """`xxgk run` on the data folder in a fresh process: wall time and peak memory."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("xxgk")), "run", "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - start
-    if done.returncode not in (0, 1):  # 1: a run failed a check; the timing still stands
-        raise RuntimeError(f"xxgk run failed:\n{done.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return {"stage": "pipeline", "seconds": seconds, "peak": peak, "exit": done.returncode}
-
-
 def _work_folder(root: Path, raw: Path, name: str) -> Path:
     """A fresh data folder whose raw/ is the corpus (linked, not copied)."""
     work = root / "work" / name
@@ -224,9 +222,8 @@ def measure(root: Path, reports: int) -> dict:
     work = _work_folder(root, raw, f"stages-{reports}")
     stages = [_in_child(name, work) for name in STAGES]
     pipeline_dir = _work_folder(root, raw, f"pipeline-{reports}")
-    first = _pipeline(pipeline_dir)
-    again = _pipeline(pipeline_dir)
-    again["stage"] = "pipeline_rerun"
+    first = _in_child("pipeline", pipeline_dir)
+    again = {**_in_child("pipeline", pipeline_dir), "stage": "pipeline_rerun"}
     return {"reports": len(files), "bytes": size, "stages": [*stages, first, again]}
 
 

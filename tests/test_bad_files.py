@@ -19,7 +19,6 @@ from dagster_project.paths import DATA_DIR_ENV, DataPaths
 from dagster_project.synth import generate
 from tests.conftest import SAMPLE_RAW
 
-pytestmark = pytest.mark.xdist_group("heavy")
 HOSTILE = "某局'; drop table stg_reports; --"
 GUANGZHOU = SAMPLE_RAW / "2020" / "guangzhou-municipal-government-2020.txt"
 HUAIAN = SAMPLE_RAW / "2024" / "huaian-municipal-government-2024.txt"

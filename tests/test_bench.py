@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from dagster_project import bench
 from dagster_project.paths import DataPaths
@@ -26,7 +25,6 @@ SUMMARY = re.compile(
 )
 
 
-@pytest.mark.xdist_group("heavy")
 def test_the_benchmark_runs_on_a_small_corpus(tmp_path: Path) -> None:
     lines = list(bench.run(tmp_path / "bench", (120,)))
     assert SUMMARY.match(lines[-1]), lines[-1]
