@@ -9,7 +9,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: run dev test bench lint format lock clean venv
+.PHONY: run dev test fuzz bench lint format lock clean venv
 
 venv: $(STAMP)
 
@@ -36,6 +36,10 @@ dev: $(STAMP) $(MANIFEST)
 ## test: the whole test suite
 test: $(STAMP) $(MANIFEST)
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+## fuzz: the property tests with new random examples, 20 times the budget of `make test`
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=explore XXGK_FUZZ_SCALE=20 $(BIN)/pytest -n 2 tests/test_fuzz.py
 
 ## bench: every stage on 100,000 synthetic reports (BENCH_ARGS="--quick" for 2,000)
 bench: $(STAMP) $(MANIFEST)

@@ -643,16 +643,22 @@ def _table3(
         .group_by("doc_id")
         .agg(pl.col("n").max())
         .join(labels, on="doc_id", how="left")
+        .with_columns(pl.col("three_other").fill_null(False))
         .with_columns(
+            # A count that fits one variant while the labels name the other is a damaged
+            # table (a three-row report cut two rows short has the single-row count).
             variant=pl.when(pl.col("n") == n_three)
             .then(pl.lit("three_other"))
-            .when(pl.col("n") == n_single)
+            .when((pl.col("n") == n_single) & ~pl.col("three_other"))
             .then(pl.lit("single_other"))
             .when(pl.col("three_other"))
             .then(pl.lit("three_other"))
             .otherwise(pl.lit("single_other")),
         )
-        .with_columns(sequential=pl.col("n").is_in([n_single, n_three]))
+        .with_columns(
+            sequential=(pl.col("n") == n_three)
+            | ((pl.col("n") == n_single) & ~pl.col("three_other"))
+        )
     )
     out = [_table3_sequential(cells, variants)]
     issues: list[dict] = []
@@ -682,7 +688,8 @@ def _table3(
                         doc_id,
                         "cell_count",
                         "warning",
-                        f"table 3 has {n} cells where {n_single} or {n_three} were expected; "
+                        f"table 3 has {n} cells where its {variant} rows have "
+                        f"{n_three if variant == 'three_other' else n_single}; "
                         "rows were matched by label",
                         "S-1",
                     )
