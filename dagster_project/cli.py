@@ -191,20 +191,26 @@ def run_pipeline(
     warehouse: bool = True,
 ) -> dict[str, ExecuteInProcessResult]:
     """Materialise every asset for every year folder (or the years given), one run per year,
-    then the warehouse (reference tables and dbt) once; runs are recorded in the Dagster
-    instance under the data folder. Results by year, and by "warehouse"."""
+    then the warehouse (reference tables, dbt, checks, publication) once, unless the published
+    warehouse was built from exactly the current inputs; runs are recorded in the Dagster
+    instance under the data folder. Results by year, and by "warehouse" if it ran."""
     import dagster as dg
 
     from dagster_project.jobs import resolved_ingest_job, resolved_warehouse_job
     from dagster_project.partitions import year_partitions
+    from dagster_project.recovery import PROCESS_TAG, fail_orphaned_runs, process_id
     from dagster_project.resources import XxgkData
+    from dagster_project.warehouse import build_inputs, published_inputs
 
     _environment(paths)
     chosen = list(years or paths.year_folders())
     results = {}
     quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     resources = {"xxgk": XxgkData(data_dir=str(paths.root))}
+    tags = {PROCESS_TAG: process_id()}
     with dg.DagsterInstance.get() as instance:
+        for run_id in fail_orphaned_runs(instance):
+            print(f"xxgk: run {run_id} was killed before it ended; marked failed", file=sys.stderr)
         known = set(instance.get_dynamic_partitions(year_partitions.name))
         instance.add_dynamic_partitions(year_partitions.name, [y for y in chosen if y not in known])
         job = resolved_ingest_job()
@@ -212,13 +218,15 @@ def run_pipeline(
             results[year] = job.execute_in_process(
                 instance=instance,
                 partition_key=year,
+                tags=tags,
                 raise_on_error=False,
                 run_config=quiet,
                 resources=resources,
             )
-        if warehouse:
+        if warehouse and published_inputs(paths) != build_inputs(paths.warehouse):
             results[WAREHOUSE] = resolved_warehouse_job().execute_in_process(
                 instance=instance,
+                tags=tags,
                 raise_on_error=False,
                 run_config=quiet,
                 resources=resources,
@@ -248,6 +256,8 @@ def check_lines(results: dict[str, ExecuteInProcessResult]) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dagster import AssetKey
+
     paths = DataPaths.resolve(args.data_dir)
     years = args.years or paths.year_folders()
     if not years:
@@ -262,7 +272,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items()))
     for line in check_lines(results):
         print(line)
-    print(f"warehouse: {paths.warehouse}")
+    if WAREHOUSE not in results:
+        note = " (unchanged: built from these very inputs, so dbt and the suites did not run)"
+    elif any(
+        e.asset_key == AssetKey("published_warehouse")
+        for e in results[WAREHOUSE].get_asset_materialization_events()
+    ):
+        note = ""
+    else:
+        note = " (not replaced by this run: the warehouse run did not finish)"
+    print(f"warehouse: {paths.published}{note}")
     print(f"data docs: {paths.docs / 'expectations'}")
     if failed:
         print(f"xxgk run: runs failed: {', '.join(failed)}", file=sys.stderr)

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA_DIR_ENV = "XXGK_DATA_DIR"
+# The repository: the dbt project and the suites live beside the package.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DBT_DIR = PROJECT_DIR / "dbt"
+SUITES_DIR = PROJECT_DIR / "expectations"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,13 @@ class DataPaths:
 
     @property
     def warehouse(self) -> Path:
+        """The pipeline's own DuckDB file: staging loads, dbt and the checks work here."""
+        return self.root / "build" / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        """The warehouse analysts read: a copy of the pipeline's, replaced whole after each
+        successful warehouse run."""
         return self.root / "warehouse.duckdb"
 
     @property

@@ -15,7 +15,14 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.gazetteer import geography
-from dagster_project.lake import partition_file, read_partition, write_partition
+from dagster_project.lake import (
+    TornWrite,
+    partition_file,
+    read_partition,
+    read_partitions,
+    source_of,
+    write_partitions,
+)
 from dagster_project.parsing.decode import Decoded, decode_bytes
 from dagster_project.parsing.normalize import normalize_frame
 from dagster_project.parsing.parse import SCHEMAS, ParseResult, parse_batch
@@ -67,6 +74,9 @@ STAGING_TABLES: dict[str, str] = {
     "stg_narrative_facts": "narrative",
     "stg_parse_issues": "issues",
 }
+# Lake tables the ingest and the parse step write together.
+INGEST_TABLES: tuple[str, ...] = ("raw_files", "raw_texts")
+PARSED_TABLES: tuple[str, ...] = (*STAGING_TABLES, "parse_quarantine")
 WAREHOUSE_TABLES: tuple[str, ...] = ("raw_files", "quarantine", *STAGING_TABLES)
 
 
@@ -185,30 +195,55 @@ def normalize_texts(raw_texts: pl.DataFrame) -> pl.DataFrame:
     return normalize_frame(raw_texts, "original")
 
 
+def year_digest(paths: DataPaths, year: str, manifest: dict[str, dict]) -> str:
+    """The digest of all a year's lake is made from: each file's path and content hash, its
+    manifest row, and the parser's version. Every stage stamps its output with it."""
+    digest = hashlib.sha256(parser_version().encode())
+    for file in year_files(paths, year):
+        rel = file.relative_to(paths.raw).as_posix()
+        listed = manifest.get(rel, {})
+        fields = (rel, hashlib.sha256(file.read_bytes()).hexdigest(), *map(str, listed.values()))
+        digest.update("\0".join(fields).encode() + b"\n")
+    return digest.hexdigest()[:32]
+
+
 def ingest_partition(
     paths: DataPaths, year: str, manifest: dict[str, dict]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """ingest_year into the lake (raw_files, raw_texts); contents the lake already holds
-    decoded for this year are not decoded again."""
+) -> tuple[pl.DataFrame, bool]:
+    """ingest_year into the lake (raw_files, raw_texts) and whether anything changed: a year
+    whose files, manifest rows and parser are those the lake was made from is left as it is,
+    and contents the lake already holds decoded are not decoded again."""
+    digest = year_digest(paths, year, manifest)
+    if source_of(paths.lake, year, list(INGEST_TABLES)) == digest:
+        return read_partition(paths.lake, "raw_files", year), False
     known = {}
-    if partition_file(paths.lake, "raw_texts", year).exists():
-        previous = read_partition(paths.lake, "raw_texts", year)
-        encodings = read_partition(paths.lake, "raw_files", year).select("sha256", "encoding")
-        previous = previous.join(encodings.unique("sha256"), on="sha256", how="left")
+    try:
+        previous = read_partitions(paths.lake, year, list(INGEST_TABLES))
+    except (FileNotFoundError, TornWrite):
+        previous = None  # nothing (whole) to reuse: every file is decoded
+    if previous:
+        encodings = previous["raw_files"].select("sha256", "encoding").unique("sha256")
         known = {
             sha: Decoded(text, encoding, None)
-            for sha, encoding, text in previous.select("sha256", "encoding", "original").iter_rows()
+            for sha, encoding, text in previous["raw_texts"]
+            .join(encodings, on="sha256", how="left")
+            .select("sha256", "encoding", "original")
+            .iter_rows()
         }
     raw_files, raw_texts = ingest_year(paths, year, manifest, known)
-    write_partition(paths.lake, "raw_files", year, raw_files)
-    write_partition(paths.lake, "raw_texts", year, raw_texts)
-    return raw_files, raw_texts
+    frames = dict(zip(INGEST_TABLES, (raw_files, raw_texts), strict=True))
+    write_partitions(paths.lake, year, frames, source=digest)
+    return raw_files, True
 
 
-def normalize_partition(paths: DataPaths, year: str) -> pl.DataFrame:
+def normalize_partition(paths: DataPaths, year: str) -> pl.DataFrame | None:
     """normalize_texts of the year's raw_texts into the lake (normalized_reports); contents
-    normalised before are taken from the lake, not normalised again."""
-    raw_texts = read_partition(paths.lake, "raw_texts", year)
+    normalised before are taken from the lake, not normalised again. None when the lake's
+    normalized_reports were made from the same input."""
+    source = source_of(paths.lake, year, list(INGEST_TABLES))
+    if source and source_of(paths.lake, year, ["normalized_reports"]) == source:
+        return None
+    raw_texts = read_partitions(paths.lake, year, list(INGEST_TABLES))["raw_texts"]
     done = pl.DataFrame(schema={"sha256": pl.String, "text": pl.String})
     if partition_file(paths.lake, "normalized_reports", year).exists():
         done = read_partition(paths.lake, "normalized_reports", year).select("sha256", "text")
@@ -216,7 +251,7 @@ def normalize_partition(paths: DataPaths, year: str) -> pl.DataFrame:
     fresh = raw_texts.filter(~pl.col("sha256").is_in(done["sha256"].implode()))
     texts = pl.concat([normalize_texts(fresh).select("sha256", "text"), done])
     normalized = raw_texts.join(texts, on="sha256", how="left", maintain_order="left")
-    write_partition(paths.lake, "normalized_reports", year, normalized)
+    write_partitions(paths.lake, year, {"normalized_reports": normalized}, source=source or "")
     return normalized
 
 
@@ -272,28 +307,25 @@ CACHE_KEYS = ("doc_id", "agency_hint", "year_hint", "parser")
 def _cached(paths: DataPaths, year: str, docs: pl.DataFrame) -> ParseResult | None:
     """The cached parse of those documents whose text (by hash), manifest hints and parser
     version are unchanged; None when nothing is cached."""
-    if not partition_file(paths.lake, "parse_cache_keys", year).exists():
+    tables = [*(f"parse_cache_{f.name}" for f in fields(ParseResult)), "parse_cache_keys"]
+    try:
+        frames = read_partitions(paths.lake, year, tables)
+    except (FileNotFoundError, TornWrite):
         return None
-    keys = read_partition(paths.lake, "parse_cache_keys", year)
+    keys = frames.pop("parse_cache_keys")
     wanted = docs.select(
         "doc_id", "agency_hint", "year_hint", parser=pl.lit(parser_version())
     ).cast(keys.schema)
     same = wanted.join(keys, on=list(CACHE_KEYS), how="semi", nulls_equal=True)["doc_id"]
-    cached = ParseResult(
-        **{
-            f.name: read_partition(paths.lake, f"parse_cache_{f.name}", year)
-            for f in fields(ParseResult)
-        }
-    )
+    cached = ParseResult(**{f.name: frames[f"parse_cache_{f.name}"] for f in fields(ParseResult)})
     return cached.only(same)
 
 
 def _write_cache(paths: DataPaths, year: str, docs: pl.DataFrame, result: ParseResult) -> None:
     parsed = docs.filter(pl.col("doc_id").is_in(result.reports["doc_id"].implode()))
     keys = parsed.select("doc_id", "agency_hint", "year_hint", parser=pl.lit(parser_version()))
-    for f in fields(ParseResult):
-        write_partition(paths.lake, f"parse_cache_{f.name}", year, getattr(result, f.name))
-    write_partition(paths.lake, "parse_cache_keys", year, keys)
+    frames = {f"parse_cache_{f.name}": getattr(result, f.name) for f in fields(ParseResult)}
+    write_partitions(paths.lake, year, {**frames, "parse_cache_keys": keys})
 
 
 def parse_partition(
@@ -301,7 +333,12 @@ def parse_partition(
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, int]:
     """parse_year of the year's normalized_reports into the lake (stg_* and parse_quarantine).
     Reports parsed before with the same content, manifest hints and parser version are taken
-    from the lake's parse cache; returns the frames, the quarantine and how many were parsed."""
+    from the lake's parse cache, and a year made from the same input as the lake's stg_* is not
+    parsed at all; returns the frames, the quarantine and how many were parsed."""
+    source = source_of(paths.lake, year, ["normalized_reports"])
+    if source and source_of(paths.lake, year, list(PARSED_TABLES)) == source:
+        frames = read_partitions(paths.lake, year, list(PARSED_TABLES))
+        return frames, frames.pop("parse_quarantine"), 0
     normalized = read_partition(paths.lake, "normalized_reports", year)
     docs = _docs(normalized)
     cached = _cached(paths, year, docs)
@@ -312,9 +349,8 @@ def parse_partition(
     result = ParseResult.concat([cached, fresh]) if cached is not None else fresh
     _write_cache(paths, year, docs, result)
     frames, parse_quarantine = finish_year(normalized, year, result, failed)
-    for table, frame in frames.items():
-        write_partition(paths.lake, table, year, frame)
-    write_partition(paths.lake, "parse_quarantine", year, parse_quarantine)
+    outputs = {**frames, "parse_quarantine": parse_quarantine}
+    write_partitions(paths.lake, year, outputs, source=source or "")
     return frames, parse_quarantine, fresh_docs.height
 
 
@@ -410,9 +446,16 @@ def file_fates(
 def staging_frames(lake: Path, year: str) -> dict[str, pl.DataFrame]:
     """Every warehouse table's rows for one year, from the lake: raw_files with each path's
     fate, quarantine, and the stg_* tables."""
+    parsed = read_partitions(lake, year, list(PARSED_TABLES))
     raw_files, quarantine = file_fates(
-        read_partition(lake, "raw_files", year), read_partition(lake, "parse_quarantine", year)
+        read_partitions(lake, year, list(INGEST_TABLES))["raw_files"],
+        parsed.pop("parse_quarantine"),
     )
-    frames = {"raw_files": raw_files, "quarantine": quarantine}
-    frames.update({t: read_partition(lake, t, year) for t in STAGING_TABLES})
-    return frames
+    return {"raw_files": raw_files, "quarantine": quarantine, **parsed}
+
+
+def staged_source(lake: Path, year: str) -> str | None:
+    """The input digest of the year's warehouse rows (staging_frames): None unless the ingest
+    and the parse outputs are whole and made from the same input."""
+    ingested = source_of(lake, year, list(INGEST_TABLES))
+    return ingested if ingested and ingested == source_of(lake, year, list(PARSED_TABLES)) else None

@@ -24,7 +24,8 @@ import duckdb
 import polars as pl
 import yaml
 
-SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
+from dagster_project.paths import SUITES_DIR
+
 SEVERITIES = ("error", "warn")
 
 

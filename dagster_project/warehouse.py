@@ -1,20 +1,33 @@
 """The one place that opens the DuckDB warehouse and writes to it.
 
-DuckDB admits one writing process per file. Every Dagster step that writes here runs in the
-`duckdb_warehouse` pool (limit 1, see dagster_home/dagster.yaml), and connections are short-lived;
-a writer that still meets a lock (an analyst's open connection, another tool) waits and retries
-for a bounded time instead of failing at once.
+DuckDB admits one writing process per file, and no reader beside it. So there are two files:
+- the pipeline's own (`build/warehouse.duckdb`), which only pipeline steps open. Every step that
+  writes it runs in the `duckdb_warehouse` pool (limit 1, see dagster_home/dagster.yaml),
+  connections are short-lived, and a writer that still meets a lock waits and retries for a
+  bounded time instead of failing at once;
+- the published one (`warehouse.duckdb`), which analysts open read-only. A successful warehouse
+  run copies the pipeline's file beside it and renames the copy over it: a reader's open
+  connection keeps the file it opened, the next connection sees the new one, and the pipeline
+  never waits for a reader.
+Every write is one transaction, so a killed process leaves the state before it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from dagster_project.faults import crash_point
+from dagster_project.paths import DataPaths
 
 POOL = "duckdb_warehouse"
 LOCK_WAIT_SECONDS = 120.0
@@ -70,10 +83,17 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str
     return rows or None
 
 
+# One row per year loaded: the digest of the input its rows were made from.
+LOADS = "xxgk_loads"
+# One row: the digest of everything dbt last built the warehouse from (build_inputs).
+BUILD = "xxgk_build"
+
+
 def replace_partition(
-    path: Path, year: int, frames: dict[str, pl.DataFrame]
+    path: Path, year: int, frames: dict[str, pl.DataFrame], source: str | None = None
 ) -> tuple[dict[str, int], set[str]]:
-    """Replace one reporting year's rows of several tables in one transaction.
+    """Replace one reporting year's rows of several tables in one transaction, and record
+    `source`, the digest of the input they were made from, in xxgk_loads.
 
     Each frame must have an integer `year` column. A table whose columns changed since it was
     created is recreated empty; the names of those tables are returned so that the caller
@@ -82,6 +102,12 @@ def replace_partition(
     counts: dict[str, int] = {}
     recreated: set[str] = set()
     with transaction(path) as con:
+        if source is not None:
+            con.execute(
+                f"create table if not exists {LOADS} "
+                "(year integer primary key, source varchar, loaded_at timestamptz)"
+            )
+            con.execute(f"insert or replace into {LOADS} values (?, ?, now())", [year, source])
         for table, frame in frames.items():
             con.register("incoming", frame.to_arrow())
             wanted = con.execute("describe incoming").fetchall()
@@ -95,7 +121,62 @@ def replace_partition(
             con.execute(f'insert into "{table}" select * from incoming')
             con.unregister("incoming")
             counts[table] = frame.height
+            crash_point("warehouse.mid_load")
     return counts, recreated
+
+
+def _scalar(path: Path, sql: str, params: list, table: str) -> object:
+    """One value from a table of a warehouse file, read-only; None if the file or table is
+    missing."""
+    if not path.exists():
+        return None
+    with connect(path, read_only=True) as con:
+        if not con.execute(
+            "select 1 from information_schema.tables where table_name = ?", [table]
+        ).fetchall():
+            return None
+        row = con.execute(sql, params).fetchall()
+    return row[0][0] if row else None
+
+
+def loaded_source(path: Path, year: int) -> str | None:
+    """The input digest of the year's rows in the warehouse, if recorded."""
+    return _scalar(path, f"select source from {LOADS} where year = ?", [year], LOADS)
+
+
+def build_inputs(path: Path) -> str:
+    """A digest of everything the pipeline's warehouse is built from: each year's input, the
+    parser (reference tables), the dbt project and the suites."""
+    from dagster_project.paths import DBT_DIR, SUITES_DIR
+    from dagster_project.pipeline import parser_version
+
+    digest = hashlib.sha256(parser_version().encode())
+    loads = _scalar(
+        path, f"select string_agg(year || ':' || source, ',' order by year) from {LOADS}", [], LOADS
+    )
+    digest.update(str(loads).encode())
+    files = [*DBT_DIR.glob("dbt_project.yml"), *SUITES_DIR.glob("*.yml")]
+    for folder in ("models", "macros", "tests", "seeds"):
+        files += (DBT_DIR / folder).rglob("*.*")
+    for file in sorted(files):
+        digest.update(file.relative_to(DBT_DIR.parent).as_posix().encode() + file.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def record_build_inputs(path: Path) -> str:
+    """Record build_inputs in the warehouse before dbt builds it (the pool keeps staging
+    loads out until the build and the publication are done)."""
+    inputs = build_inputs(path)
+    with transaction(path) as con:
+        con.execute(
+            f"create or replace table {BUILD} as select ? as inputs, now() as built_at", [inputs]
+        )
+    return inputs
+
+
+def published_inputs(paths: DataPaths) -> str | None:
+    """build_inputs of the published warehouse, as recorded when dbt built it."""
+    return _scalar(paths.published, f"select inputs from {BUILD}", [], BUILD)
 
 
 def table_counts(path: Path, tables: list[str]) -> dict[str, int]:
@@ -120,3 +201,36 @@ def replace_tables(path: Path, frames: dict[str, pl.DataFrame]) -> dict[str, int
             con.execute(f'create or replace table "{table}" as select * from incoming')
             con.unregister("incoming")
     return {table: frame.height for table, frame in frames.items()}
+
+
+def working_copy(paths: DataPaths) -> Path:
+    """The pipeline's warehouse file. A data folder that has only a published warehouse (its
+    layout before the two files) starts from a copy of it, so no loaded year is lost."""
+    if not paths.warehouse.exists() and paths.published.exists():
+        paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        _copy_then_rename(paths.published, paths.warehouse)
+    return paths.warehouse
+
+
+def publish(paths: DataPaths) -> int:
+    """Replace the analysts' warehouse with the pipeline's, whole; returns its size in bytes.
+
+    The pipeline's file is checkpointed and copied while this holds its write lock (no step
+    can change it mid-copy), then the copy is renamed over the published file.
+    """
+    for stale in paths.published.parent.glob(f".{paths.published.name}.*.tmp"):
+        stale.unlink()  # left by a publish that was killed before its rename
+    with connect(paths.warehouse) as con:
+        con.execute("checkpoint")
+        return _copy_then_rename(paths.warehouse, paths.published)
+
+
+def _copy_then_rename(source: Path, target: Path) -> int:
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    with source.open("rb") as src, tmp.open("wb") as dst:
+        shutil.copyfileobj(src, dst, 16 << 20)
+        dst.flush()
+        os.fsync(dst.fileno())
+    crash_point("warehouse.before_rename")
+    os.replace(tmp, target)
+    return target.stat().st_size

@@ -88,6 +88,7 @@ def warehouse_copy(paths: DataPaths, tmp: Path) -> DataPaths:
     """A data folder under `tmp` holding a copy of `paths`' warehouse (and its raw files)."""
     copy = DataPaths.resolve(tmp / "copy")
     shutil.copytree(paths.raw, copy.raw)
+    copy.warehouse.parent.mkdir(parents=True)
     shutil.copy(paths.warehouse, copy.warehouse)
     return copy
 

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from dagster_project.cli import run_pipeline
 from dagster_project.partitions import year_partitions
@@ -192,95 +185,3 @@ def test_schedule_runs_the_latest_year(data_dir: DataPaths) -> None:
     assert isinstance(latest_year_daily(context), dg.SkipReason)
     instance.add_dynamic_partitions(year_partitions.name, YEARS)
     assert latest_year_daily(dg.build_schedule_context(instance=instance)).partition_key == "2024"
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("heavy")
-def test_backfill_of_every_year_through_the_daemon(data_dir: DataPaths) -> None:
-    """`dagster job backfill` over every year as a user launches it: one run per year, queued and
-    started by the daemon, each step in its own process under the multiprocess executor; the
-    warehouse writers of concurrent runs are queued by the pool."""
-    instance = dg.DagsterInstance.get()
-    instance.add_dynamic_partitions(year_partitions.name, YEARS)
-    location = ["-m", "dagster_project.definitions"]
-    # The sensors would request the same years and a dbt run after each; stop them so the runs
-    # are the backfill's alone.
-    for sensor in ("raw_files_sensor", "warehouse_after_ingest"):
-        dagster(["sensor", "stop", sensor, *location])
-    dagster(
-        [
-            "job",
-            "backfill",
-            "-j",
-            "xxgk_ingest",
-            "--partitions",
-            ",".join(YEARS),
-            "--noprompt",
-            *location,
-        ]
-    )
-    with daemon(location):
-        runs = wait_for_runs(instance, len(YEARS), timeout=600)
-    assert sorted(r.tags["dagster/partition"] for r in runs) == YEARS
-    assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), [
-        (r.tags["dagster/partition"], r.status) for r in runs
-    ]
-    assert query(data_dir, "select year, count(*) from stg_reports group by 1 order by 1") == [
-        (2020, 4),
-        (2022, 1),
-        (2023, 1),
-        (2024, 2),
-    ]
-    errors = [
-        e.message
-        for r in runs
-        for e in instance.all_logs(r.run_id)
-        if "lock" in (e.message or "").lower() and "pool" not in (e.message or "")
-    ]
-    assert errors == []
-
-
-def dagster(args: list[str]) -> None:
-    """A dagster CLI call; once more if the first fails (its code server may start slowly on a
-    busy machine), then fail with its output."""
-    for _ in range(2):
-        out = subprocess.run(
-            [str(BIN / "dagster"), *args], capture_output=True, text=True, timeout=300
-        )
-        if out.returncode == 0:
-            return
-    raise AssertionError(
-        f"dagster {' '.join(args)} failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}"
-    )
-
-
-@contextmanager
-def daemon(location: list[str]) -> Iterator[None]:
-    process = subprocess.Popen(
-        [str(BIN / "dagster-daemon"), "run", *location],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        yield
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def wait_for_runs(instance: dg.DagsterInstance, n: int, timeout: float) -> list[dg.DagsterRun]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = instance.get_runs()
-        if len(runs) >= n and all(r.is_finished for r in runs):
-            return runs
-        time.sleep(2)
-    raise TimeoutError(
-        f"runs not finished after {timeout} s: "
-        f"{[(r.tags.get('dagster/partition'), r.status) for r in runs]}"
-    )

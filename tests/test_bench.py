@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project import bench
+from dagster_project.lake import GENERATION, write_partition
 from dagster_project.paths import DataPaths
 from dagster_project.pipeline import (
     ingest_partition,
@@ -75,3 +76,36 @@ def test_content_hashes_decide_what_is_parsed_again(tmp_path: Path) -> None:
     hinted, parsed = parse("2020")
     assert parsed == 1
     assert "温州市某局" in hinted["stg_reports"]["agency"].to_list()
+
+    # a cache left half-written (one table from another write) is not trusted: when the year
+    # is parsed again (here for its manifest), every report is
+    keys = pl.read_parquet(paths.lake / "parse_cache_keys" / "year=2020" / "data.parquet")
+    write_partition(paths.lake, "parse_cache_keys", "2020", keys, {GENERATION: "another-run"})
+    (raw / "manifest.csv").write_text(listed, encoding="utf-8")
+    manifest, _ = read_manifest(paths)
+    _, parsed = parse("2020")
+    assert parsed == 5
+    _, parsed = parse("2020")
+    assert parsed == 0
+
+
+def test_an_unchanged_year_is_not_rewritten(tmp_path: Path) -> None:
+    raw = tmp_path / "data" / "raw"
+    shutil.copytree(SAMPLE_RAW, raw)
+    paths = DataPaths.resolve(raw.parent)
+    manifest, _ = read_manifest(paths)
+    ingest_partition(paths, "2020", manifest)
+    normalize_partition(paths, "2020")
+    parse_partition(paths, "2020")
+    lake = sorted(paths.lake.rglob("*.parquet"))
+    written = {p: p.stat().st_mtime_ns for p in lake}
+    _, changed = ingest_partition(paths, "2020", manifest)
+    assert not changed and normalize_partition(paths, "2020") is None
+    assert parse_partition(paths, "2020")[2] == 0
+    assert {p: p.stat().st_mtime_ns for p in lake} == written
+    # the same bytes under a changed content: the year is redone from ingest on
+    report = raw / "2020" / "guangzhou-municipal-government-2020.txt"
+    report.write_bytes(report.read_bytes().replace(b"18291", b"18292"))
+    _, changed = ingest_partition(paths, "2020", manifest)
+    assert changed and normalize_partition(paths, "2020") is not None
+    assert parse_partition(paths, "2020")[2] == 1

@@ -67,7 +67,16 @@ def test_run_prints_a_summary(data_dir: DataPaths) -> None:
         "files: 8 · reports parsed: 8 · quarantined: 0 · "
         "reports identity broken: 2 · reports with all tables: 7"
     )
-    assert data_dir.warehouse.exists()
+    assert data_dir.warehouse.exists() and data_dir.published.exists()
+    assert out.stdout.decode().splitlines()[-2] == f"warehouse: {data_dir.published}"
+    # nothing changed: no year is rewritten, the warehouse is neither rebuilt nor republished
+    published = data_dir.published.stat().st_mtime_ns
+    again = xxgk("run", "--data-dir", str(data_dir.root), env={**os.environ})
+    assert again.returncode == 0, again.stderr.decode()[-2000:]
+    lines = again.stdout.decode().splitlines()
+    assert lines[0] == summary
+    assert lines[-2].startswith(f"warehouse: {data_dir.published} (unchanged")
+    assert data_dir.published.stat().st_mtime_ns == published
 
 
 def test_synth_writes_reports_and_their_truth(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -166,3 +167,19 @@ def test_verdicts_are_unknown_where_nothing_could_be_checked(
         where agency = '东莞市统计局'
     """,
     ) == [(True, None, None, False, False)]
+
+
+def test_the_manifest_is_parsed_again_only_when_the_project_changed(tmp_path: Path) -> None:
+    from dagster_project.assets.dbt import DBT_DIR, manifest_is_stale
+
+    project = tmp_path / "dbt"
+    shutil.copytree(DBT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    manifest = project / "target" / "manifest.json"
+    assert manifest_is_stale(project, manifest)  # none yet
+    manifest.parent.mkdir()
+    manifest.write_text("{}")
+    assert not manifest_is_stale(project, manifest)
+    model = next(project.rglob("dim_report.sql"))
+    later = manifest.stat().st_mtime + 10
+    os.utime(model, (later, later))
+    assert manifest_is_stale(project, manifest)

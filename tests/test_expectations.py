@@ -174,6 +174,24 @@ def test_the_threshold_turns_a_warning_into_an_error(built: tuple[DataPaths, dic
     assert result.metadata["escalated_rules"].value == ["T3-2", "T4-1"]
 
 
+def test_an_escalated_error_keeps_the_published_warehouse(
+    built: tuple[DataPaths, dict], tmp_path: Path
+) -> None:
+    paths = warehouse_copy(built[0], tmp_path)
+    result = resolved_warehouse_job().execute_in_process(
+        resources={"xxgk": XxgkData(data_dir=str(paths.root))},
+        run_config={"ops": {"dim_report_report_identities": {"config": {"min_reports": 1}}}},
+        raise_on_error=False,
+    )
+    (identities,) = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "report_identities"
+    ]
+    assert identities.severity == dg.AssetCheckSeverity.ERROR and not identities.passed
+    built_assets = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert "dim_report" in built_assets and "published_warehouse" not in built_assets
+    assert not paths.published.exists()
+
+
 @pytest.mark.parametrize(
     ("sql", "expectation"),
     [

@@ -10,13 +10,32 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project import warehouse
+from dagster_project.paths import DBT_DIR
 from dagster_project.resources import XxgkData
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 WAREHOUSE_ENV = "XXGK_WAREHOUSE"
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
-# `dagster dev` parses the project itself; elsewhere `make` has run `dbt parse` first.
-dbt_project.prepare_if_dev()
+PROJECT_FILES = ("*.sql", "*.yml", "*.csv")
+
+
+def manifest_is_stale(project_dir: Path, manifest: Path) -> bool:
+    """Whether dbt's manifest is missing or older than a file of the dbt project."""
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    return any(
+        f.stat().st_mtime > built
+        for pattern in PROJECT_FILES
+        for f in project_dir.rglob(pattern)
+        if not {"target", "logs", "dbt_packages"} & set(f.relative_to(project_dir).parts)
+    )
+
+
+# `make` runs `dbt parse` before anything else. Under `dagster dev` every run and step process
+# imports this module: parse only when the project changed since (dagster-dbt's own
+# `prepare_if_dev` parses in every one of them, one at a time).
+if manifest_is_stale(DBT_DIR, dbt_project.manifest_path):
+    dbt_project.preparer.prepare(dbt_project)
 
 
 class Translator(DagsterDbtTranslator):
@@ -41,6 +60,35 @@ def xxgk_dbt(
     in the warehouse of the data folder."""
     # profiles.yml reads the warehouse path from here; the run's target folder is temporary
     # (dbt leaves ~2 MB of artifacts per invocation).
-    os.environ[WAREHOUSE_ENV] = str(xxgk.paths().warehouse)
+    target = warehouse.working_copy(xxgk.paths())
+    os.environ[WAREHOUSE_ENV] = str(target)
+    warehouse.record_build_inputs(target)
     with tempfile.TemporaryDirectory(prefix="dbt-", dir=DBT_DIR / "target") as target:
         yield from dbt.cli(["build"], context=context, target_path=Path(target)).stream()
+
+
+@dg.asset(
+    deps=list(xxgk_dbt.keys),
+    group_name="warehouse",
+    kinds={"duckdb"},
+    pool=warehouse.POOL,
+)
+def published_warehouse(xxgk: XxgkData) -> dg.MaterializeResult:
+    """The warehouse analysts read, `warehouse.duckdb` in the data folder: replaced whole by a
+    copy of the pipeline's once dbt has built every model and no blocking check failed.
+    Readers with an open connection keep the copy they opened; the pipeline never waits for
+    them."""
+    paths = xxgk.paths()
+    size = warehouse.publish(paths)
+    with warehouse.connect(paths.published, read_only=True) as con:
+        reports, certified = con.execute(
+            "select count(*), count(*) filter (where is_certified) from dim_report"
+        ).fetchall()[0]
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(paths.published)),
+            "size_mib": round(size / 2**20, 1),
+            "reports": reports,
+            "reports_certified": certified,
+        }
+    )

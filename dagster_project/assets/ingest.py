@@ -29,8 +29,11 @@ def raw_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.Materia
     files = distinct = failed = size = 0
     encodings: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
+    unchanged = []
     for year in context.partition_keys:
-        raw_files, _ = ingest_partition(paths, year, manifest)
+        raw_files, changed = ingest_partition(paths, year, manifest)
+        if not changed:
+            unchanged.append(year)
         first = raw_files.filter(pl.col("duplicate_of").is_null())
         files += raw_files.height
         distinct += first.height
@@ -48,6 +51,8 @@ def raw_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.Materia
             "encodings": dg.MetadataValue.json(dict(encodings)),
             "undecodable_reasons": dg.MetadataValue.json(dict(reasons)),
             "manifest_problems": dg.MetadataValue.json(problems),
+            # same files, manifest rows and parser as the lake was made from: nothing rewritten
+            "years_unchanged": dg.MetadataValue.json(unchanged),
             "lake": dg.MetadataValue.path(str(paths.lake / "raw_files")),
         }
     )
@@ -68,14 +73,19 @@ def normalized_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.
     """
     paths = xxgk.paths()
     reports = changed = 0
+    unchanged = []
     for year in context.partition_keys:
         normalized = normalize_partition(paths, year)
+        if normalized is None:
+            unchanged.append(year)
+            continue
         reports += normalized.height
         changed += normalized.filter(pl.col("original") != pl.col("text")).height
     return dg.MaterializeResult(
         metadata={
-            "reports": reports,
+            "reports_normalised": reports,
             "reports_changed_by_normalisation": changed,
+            "years_unchanged": dg.MetadataValue.json(unchanged),
             "lake": dg.MetadataValue.path(str(paths.lake / "normalized_reports")),
         }
     )

@@ -15,6 +15,7 @@ from dagster_project.pipeline import (
     STAGING_TABLES,
     WAREHOUSE_TABLES,
     parse_partition,
+    staged_source,
     staging_frames,
 )
 from dagster_project.resources import XxgkData
@@ -136,10 +137,16 @@ def warehouse_staging(
     """Load the year's lake datasets into the DuckDB warehouse in one transaction per year,
     replacing exactly that year's rows: the one place the pipeline writes staging tables."""
     paths = xxgk.paths()
+    target = warehouse.working_copy(paths)
     totals: Counter[str] = Counter()
+    unchanged = []
     for year in context.partition_keys:
+        source = staged_source(paths.lake, year)
+        if source and warehouse.loaded_source(target, int(year)) == source:
+            unchanged.append(year)  # the rows in the warehouse come from this very input
+            continue
         counts, recreated = warehouse.replace_partition(
-            paths.warehouse, int(year), staging_frames(paths.lake, year)
+            target, int(year), staging_frames(paths.lake, year), source
         )
         totals.update(counts)
         if recreated:
@@ -150,16 +157,17 @@ def warehouse_staging(
                 if other != year and (paths.lake / "raw_files" / f"year={other}").exists():
                     frames = staging_frames(paths.lake, other)
                     warehouse.replace_partition(
-                        paths.warehouse, int(other), {t: frames[t] for t in recreated}
+                        target, int(other), {t: frames[t] for t in recreated}
                     )
-    in_warehouse = warehouse.table_counts(paths.warehouse, list(WAREHOUSE_TABLES))
+    in_warehouse = warehouse.table_counts(target, list(WAREHOUSE_TABLES))
     for table in WAREHOUSE_TABLES:
         yield dg.MaterializeResult(
             asset_key=table,
             metadata={
                 "rows_loaded": totals[table],
                 "rows_in_warehouse": in_warehouse[table],
-                "warehouse": dg.MetadataValue.path(str(paths.warehouse)),
+                "years_unchanged": dg.MetadataValue.json(unchanged),
+                "warehouse": dg.MetadataValue.path(str(target)),
             },
         )
 
@@ -181,6 +189,6 @@ def reference_tables(xxgk: XxgkData) -> Iterator[dg.MaterializeResult]:
     """Dispositions, applicant types, review cells, table-2 measures and identity terms, from
     labels.py and identities.py, so that the dbt models read the parser's definitions."""
     paths = xxgk.paths()
-    counts = warehouse.replace_tables(paths.warehouse, build_reference_tables())
+    counts = warehouse.replace_tables(warehouse.working_copy(paths), build_reference_tables())
     for table, rows in counts.items():
         yield dg.MaterializeResult(asset_key=table, metadata={"rows": rows})

@@ -3,7 +3,8 @@
 Policy: a structural failure (the parser lost cells, keys duplicated) is an ERROR that blocks
 the warehouse build; an identity the source report breaks is a WARN naming the reports, rules
 and values (dim_report leaves such reports out of the certified facts); too large a share of
-a year's reports breaking one rule turns the WARN into an ERROR.
+a year's reports breaking one rule turns the WARN into an ERROR. Every check is blocking, so an
+ERROR also keeps the analysts' published warehouse as it was.
 """
 
 import dagster as dg
@@ -93,20 +94,20 @@ def staging_structure(xxgk: XxgkData) -> dg.AssetCheckResult:
     return run_suite("staging_structure", xxgk)
 
 
-@dg.asset_check(asset="dim_report", pool=warehouse.POOL)
+@dg.asset_check(asset="dim_report", blocking=True, pool=warehouse.POOL)
 def report_identities(xxgk: XxgkData, config: SuiteConfig) -> dg.AssetCheckResult:
     """T3-1, T3-2, T3-3, T4-1 and T2-1 for every report × group (suite `report_identities`):
     WARN naming each report that breaks one, ERROR when a year has too many."""
     return run_suite("report_identities", xxgk, config)
 
 
-@dg.asset_check(asset="dim_report", pool=warehouse.POOL)
+@dg.asset_check(asset="dim_report", blocking=True, pool=warehouse.POOL)
 def narrative(xxgk: XxgkData, config: SuiteConfig) -> dg.AssetCheckResult:
     """N-1 for every figure stated in a report's text (suite `narrative`)."""
     return run_suite("narrative", xxgk, config)
 
 
-@dg.asset_check(asset="rpt_cross_year", pool=warehouse.POOL)
+@dg.asset_check(asset="rpt_cross_year", blocking=True, pool=warehouse.POOL)
 def cross_year(xxgk: XxgkData, config: SuiteConfig) -> dg.AssetCheckResult:
     """X-1 (and X-2, X-3 as warnings) for every agency's consecutive years (suite
     `cross_year`)."""
