@@ -12,7 +12,7 @@ import pytest
 from dagster_project.cli import WAREHOUSE
 from dagster_project.paths import DataPaths
 from dagster_project.quality import suite_names
-from tests.conftest import dbt_in_folder
+from tests.conftest import dbt_in_folder, warehouse_copy
 
 # One worker runs the heavy end-to-end tests (this module and the daemon backfill) in turn.
 pytestmark = pytest.mark.xdist_group("heavy")
@@ -110,10 +110,7 @@ def test_dimensions(built: tuple[DataPaths, dict]) -> None:
 
 
 def test_dbt_from_its_folder_and_docs(built: tuple[DataPaths, dict], tmp_path: Path) -> None:
-    paths, _ = built
-    copy = DataPaths.resolve(tmp_path / "copy")
-    copy.root.mkdir()
-    shutil.copy(paths.warehouse, copy.warehouse)
+    copy = warehouse_copy(built[0], tmp_path)
     out = dbt_in_folder(copy, tmp_path, "build")
     assert out.returncode == 0, out.stdout[-3000:]
     docs = dbt_in_folder(copy, tmp_path, "docs", "generate")
@@ -122,10 +119,7 @@ def test_dbt_from_its_folder_and_docs(built: tuple[DataPaths, dict], tmp_path: P
 
 
 def test_a_lost_cell_fails_the_build(built: tuple[DataPaths, dict], tmp_path: Path) -> None:
-    paths, _ = built
-    copy = DataPaths.resolve(tmp_path / "copy")
-    copy.root.mkdir()
-    shutil.copy(paths.warehouse, copy.warehouse)
+    copy = warehouse_copy(built[0], tmp_path)
     with duckdb.connect(str(copy.warehouse)) as con:
         con.execute("""
             delete from stg_table3_cells
@@ -149,9 +143,7 @@ def test_verdicts_are_unknown_where_nothing_could_be_checked(
     assert got[("广州市统计局", 2022)] == (None, False)  # figures, but no table to compare
     assert got[("温州市统计局", 2020)] == (False, True)
     # A cell that could not be read leaves its rules unknown, never "holds".
-    copy = DataPaths.resolve(tmp_path / "copy")
-    copy.root.mkdir()
-    shutil.copy(paths.warehouse, copy.warehouse)
+    copy = warehouse_copy(paths, tmp_path)
     with duckdb.connect(str(copy.warehouse)) as con:
         con.execute("""
             update stg_table3_cells set value = null, state = 'missing'
