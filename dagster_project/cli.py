@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from dagster import ExecuteInProcessResult
 
 WAREHOUSE = "warehouse"
+# Beside the pipeline's warehouse: the inputs and the check verdicts of its last build.
+LAST_BUILD = "last_build.json"
 QUIET_ENV = {
     "DAGSTER_DISABLE_TELEMETRY": "1",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -191,16 +193,16 @@ def run_pipeline(
     warehouse: bool = True,
 ) -> dict[str, ExecuteInProcessResult]:
     """Materialise every asset for every year folder (or the years given), one run per year,
-    then the warehouse (reference tables, dbt, checks, publication) once, unless the published
-    warehouse was built from exactly the current inputs; runs are recorded in the Dagster
-    instance under the data folder. Results by year, and by "warehouse" if it ran."""
+    then the warehouse (reference tables, dbt, checks, publication) once, unless its last
+    build (see last_build) was made from exactly the current inputs; runs are recorded in the
+    Dagster instance under the data folder. Results by year, and by "warehouse" if it ran."""
     import dagster as dg
 
     from dagster_project.jobs import resolved_ingest_job, resolved_warehouse_job
     from dagster_project.partitions import year_partitions
     from dagster_project.recovery import PROCESS_TAG, fail_orphaned_runs, process_id
     from dagster_project.resources import XxgkData
-    from dagster_project.warehouse import build_inputs, published_inputs
+    from dagster_project.warehouse import build_inputs
 
     _environment(paths)
     chosen = list(years or paths.year_folders())
@@ -223,7 +225,8 @@ def run_pipeline(
                 run_config=quiet,
                 resources=resources,
             )
-        if warehouse and published_inputs(paths) != build_inputs(paths.warehouse):
+        last = last_build(paths)
+        if warehouse and (last is None or last["inputs"] != build_inputs(paths.warehouse)):
             results[WAREHOUSE] = resolved_warehouse_job().execute_in_process(
                 instance=instance,
                 tags=tags,
@@ -231,7 +234,37 @@ def run_pipeline(
                 run_config=quiet,
                 resources=resources,
             )
+            _record_build(paths, results[WAREHOUSE])
     return results
+
+
+def last_build(paths: DataPaths) -> dict | None:
+    """The inputs, check lines and publication of the last warehouse run that built every
+    model and ran every suite; None if there is none."""
+    record = paths.warehouse.with_name(LAST_BUILD)
+    return json.loads(record.read_text(encoding="utf-8")) if record.exists() else None
+
+
+def _record_build(paths: DataPaths, result: ExecuteInProcessResult) -> None:
+    """Keep what a warehouse run decided, if it got that far: the same inputs would give the
+    same verdicts, so the next run need not build again. A run that stopped earlier (a failed
+    or killed step) leaves no record, and the next run builds."""
+    from dagster import AssetKey
+
+    from dagster_project.quality import suite_names
+    from dagster_project.warehouse import built_inputs
+
+    record = paths.warehouse.with_name(LAST_BUILD)
+    record.unlink(missing_ok=True)
+    built = {e.asset_key for e in result.get_asset_materialization_events()}
+    checked = {e.check_name for e in result.get_asset_check_evaluations()}
+    if AssetKey("dim_report") in built and set(suite_names()) <= checked:
+        last = {
+            "inputs": built_inputs(paths.warehouse),
+            "checks": check_lines({WAREHOUSE: result}),
+            "published": AssetKey("published_warehouse") in built,
+        }
+        record.write_text(json.dumps(last, ensure_ascii=False), encoding="utf-8")
 
 
 def check_lines(results: dict[str, ExecuteInProcessResult]) -> list[str]:
@@ -256,8 +289,6 @@ def check_lines(results: dict[str, ExecuteInProcessResult]) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dagster import AssetKey
-
     paths = DataPaths.resolve(args.data_dir)
     years = args.years or paths.year_folders()
     if not years:
@@ -272,15 +303,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items()))
     for line in check_lines(results):
         print(line)
-    if WAREHOUSE not in results:
-        note = " (unchanged: built from these very inputs, so dbt and the suites did not run)"
-    elif any(
-        e.asset_key == AssetKey("published_warehouse")
-        for e in results[WAREHOUSE].get_asset_materialization_events()
-    ):
-        note = ""
+    last, ran = last_build(paths), WAREHOUSE in results
+    if last and not ran:
+        print("warehouse checks, as the last build left them (its inputs are unchanged):")
+        print("\n".join(f"  {line}" for line in last["checks"]))
+        if not last["published"]:
+            failed.append(WAREHOUSE)
+    if last and last["published"]:
+        note = "" if ran else " (unchanged: its inputs are those of the last build)"
+    elif last:
+        note = " (not replaced: a check failed with ERROR on these inputs)"
     else:
-        note = " (not replaced by this run: the warehouse run did not finish)"
+        note = " (not replaced: the warehouse run did not finish)"
     print(f"warehouse: {paths.published}{note}")
     print(f"data docs: {paths.docs / 'expectations'}")
     if failed:

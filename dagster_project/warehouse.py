@@ -174,9 +174,9 @@ def record_build_inputs(path: Path) -> str:
     return inputs
 
 
-def published_inputs(paths: DataPaths) -> str | None:
-    """build_inputs of the published warehouse, as recorded when dbt built it."""
-    return _scalar(paths.published, f"select inputs from {BUILD}", [], BUILD)
+def built_inputs(path: Path) -> str | None:
+    """build_inputs as recorded when dbt last built this warehouse file."""
+    return _scalar(path, f"select inputs from {BUILD}", [], BUILD)
 
 
 def table_counts(path: Path, tables: list[str]) -> dict[str, int]:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster_project.cli import LAST_BUILD
 from dagster_project.paths import DataPaths
 from tests.conftest import SAMPLE_RAW, gold_for
 
@@ -75,7 +76,25 @@ def test_run_prints_a_summary(data_dir: DataPaths) -> None:
     assert again.returncode == 0, again.stderr.decode()[-2000:]
     lines = again.stdout.decode().splitlines()
     assert lines[0] == summary
-    assert lines[-2].startswith(f"warehouse: {data_dir.published} (unchanged")
+    assert lines[-2] == (
+        f"warehouse: {data_dir.published} (unchanged: its inputs are those of the last build)"
+    )
+    # the verdicts of the last build are shown again, not lost
+    assert (
+        "    WARN report_identities on dim_report: T3-2 broken in 温州市统计局 2020;"
+        in "\n".join(lines)
+    )
+    assert data_dir.published.stat().st_mtime_ns == published
+    # a last build that a check stopped from publishing stays a failure until its inputs change
+    record = data_dir.warehouse.with_name(LAST_BUILD)
+    record.write_text(json.dumps({**json.loads(record.read_text()), "published": False}))
+    blocked = xxgk("run", "--data-dir", str(data_dir.root), env={**os.environ})
+    assert blocked.returncode == 1
+    assert (
+        blocked.stdout.decode()
+        .splitlines()[-2]
+        .endswith("(not replaced: a check failed with ERROR on these inputs)")
+    )
     assert data_dir.published.stat().st_mtime_ns == published
 
 
