@@ -33,10 +33,11 @@ from dagster_project.paths import DataPaths
 from dagster_project.pipeline import WAREHOUSE_TABLES, staging_frames
 from dagster_project.synth import generate
 from tests.test_assets import BIN, YEARS, counts_by_year
-from tests.test_dev import XXGK, free_port, graphql, wait
+from tests.test_dev import dagster_ui, graphql, wait
 
 pytestmark = pytest.mark.slow
 
+LOCATION = ["-m", "dagster_project.definitions"]
 INGEST = ["raw_reports", "normalized_reports", "parsed_reports", *WAREHOUSE_TABLES]
 KEYS = {
     "raw_files": "path",
@@ -167,46 +168,13 @@ def test_backfill_with_the_ui_open_and_an_analyst_reading(data_dir: DataPaths) -
 
     # The sensors would add runs of their own (a warehouse run after each ingest run): stop
     # them before the UI's daemon starts, so the runs are the backfill's and one warehouse run.
-    location = ["-m", "dagster_project.definitions"]
     for sensor in ("raw_files_sensor", "warehouse_after_ingest"):
-        dagster(["sensor", "stop", sensor, *location])
-    port = free_port()
-    ui = subprocess.Popen(
-        [XXGK, "dev", "--data-dir", str(data_dir.root), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+        dagster(["sensor", "stop", sensor, *LOCATION])
     try:
-        wait(
-            lambda: graphql(port, "{ assetNodes { id } }")["assetNodes"],
-            240,
-            "the UI did not answer",
-        )
-        instance.add_dynamic_partitions(year_partitions.name, YEARS)
-        # Every year of the ingest and staging assets from the UI's API: their backfill policy
-        # makes it one run over all years, each step in its own process.
-        launched = graphql(
-            port,
-            """
-            mutation($p: LaunchBackfillParams!) {
-              launchPartitionBackfill(backfillParams: $p) {
-                __typename ... on PythonError { message }
-              }
-            }""",
-            {"p": {"partitionNames": YEARS, "assetSelection": [{"path": [a]} for a in INGEST]}},
-        )["launchPartitionBackfill"]
-        assert launched["__typename"] == "LaunchBackfillSuccess", launched
-        wait_for_runs(instance, len(first) + 1, timeout=600)
-        dagster(["job", "launch", "-j", "xxgk_warehouse", *location])
-        runs = wait_for_runs(instance, len(first) + 2, timeout=600)
+        with dagster_ui(data_dir) as port:
+            run_backfill(port, instance, first)
+            runs = wait_for_runs(instance, len(first) + 2, timeout=600)
     finally:
-        os.killpg(ui.pid, signal.SIGINT)
-        try:
-            ui.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(ui.pid, signal.SIGKILL)
-            ui.wait()
         analyst.stop.set()
         analyst.join()
         # DuckDB shares one database per path within a process: close the analyst's before
@@ -264,3 +232,27 @@ def wait_for_runs(instance: dg.DagsterInstance, n: int, timeout: float) -> list[
         f"runs not finished after {timeout} s: "
         f"{[(r.tags.get('dagster/partition'), r.status) for r in runs]}"
     )
+
+
+def run_backfill(port: int, instance: dg.DagsterInstance, first: set[str]) -> None:
+    """Every year of the ingest and staging assets through the UI's API (their backfill policy
+    makes it one run over all years, each step in its own process), then the warehouse job."""
+    wait(
+        lambda: graphql(port, "{ assetNodes { id } }")["assetNodes"],
+        240,
+        "the UI did not answer",
+    )
+    instance.add_dynamic_partitions(year_partitions.name, YEARS)
+    launched = graphql(
+        port,
+        """
+        mutation($p: LaunchBackfillParams!) {
+          launchPartitionBackfill(backfillParams: $p) {
+            __typename ... on PythonError { message }
+          }
+        }""",
+        {"p": {"partitionNames": YEARS, "assetSelection": [{"path": [a]} for a in INGEST]}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    wait_for_runs(instance, len(first) + 1, timeout=600)
+    dagster(["job", "launch", "-j", "xxgk_warehouse", *LOCATION])

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,10 +51,9 @@ def wait(until: callable, timeout: float, what: str) -> object:
     raise TimeoutError(what)
 
 
-def test_ui_shows_the_graph_and_runs_a_partition(data_dir: DataPaths) -> None:
-    # One year only: the sensor, running by default, requests a run for it too.
-    for year in ("2020", "2023", "2024"):
-        shutil.rmtree(data_dir.raw / year)
+@contextmanager
+def dagster_ui(data_dir: DataPaths) -> Iterator[int]:
+    """`xxgk dev` on a free port until the block ends; yields the port."""
     port = free_port()
     process = subprocess.Popen(
         [XXGK, "dev", "--data-dir", str(data_dir.root), "--port", str(port)],
@@ -61,6 +62,22 @@ def test_ui_shows_the_graph_and_runs_a_partition(data_dir: DataPaths) -> None:
         start_new_session=True,
     )
     try:
+        yield port
+    finally:
+        # dagster dev, its webserver, daemon and code server share this process group.
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_ui_shows_the_graph_and_runs_a_partition(data_dir: DataPaths) -> None:
+    # One year only: the sensor, running by default, requests a run for it too.
+    for year in ("2020", "2023", "2024"):
+        shutil.rmtree(data_dir.raw / year)
+    with dagster_ui(data_dir) as port:
         nodes = wait(
             lambda: (
                 graphql(port, "{ assetNodes { assetKey { path } partitionKeys } }")["assetNodes"]
@@ -103,11 +120,3 @@ def test_ui_shows_the_graph_and_runs_a_partition(data_dir: DataPaths) -> None:
             "the run launched from the UI did not finish",
         )
         assert status == "SUCCESS"
-    finally:
-        # dagster dev, its webserver, daemon and code server share this process group.
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
