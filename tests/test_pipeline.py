@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -92,3 +93,21 @@ def test_the_network_guard_fires(no_network: list) -> None:
     with pytest.raises(OSError, match="network disabled"):
         socket.create_connection(("192.0.2.1", 80), timeout=1)
     assert no_network == [("192.0.2.1", 80)]
+
+
+def test_a_data_folder_with_only_a_published_warehouse_keeps_its_years(tmp_path: Path) -> None:
+    import duckdb
+
+    from dagster_project import warehouse
+
+    paths = DataPaths.resolve(tmp_path / "data")
+    paths.root.mkdir()
+    with duckdb.connect(str(paths.published)) as con:  # the layout before the build copy
+        con.execute("create table stg_reports as select 2019 as year, 'r1' as report_id")
+    target = warehouse.working_copy(paths)
+    assert target == paths.warehouse and target.exists()
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select year, report_id from stg_reports").fetchall() == [(2019, "r1")]
+    # from then on the build copy is the pipeline's own: the published file is not read again
+    paths.published.unlink()
+    assert warehouse.working_copy(paths).exists()
