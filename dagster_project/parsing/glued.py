@@ -2,13 +2,19 @@
 
 A run is cut into cells only where the report's own identities leave exactly one reading: each
 cell a number without a leading zero, the parts of each group adding up to the group's total.
-The search walks from the right so that every group's total is known before its parts, and
-prunes as soon as the parts exceed it.
+The search walks from the right so that every group's total is known before its parts. While
+the first group is read, everything still unread is that group's parts, so a branch is cut as
+soon as they cannot add up to what the total still lacks:
+- a number is congruent to the sum of its digits modulo 9, whatever the split, so a total is
+  tried only if it is congruent to the digit sum of its parts;
+- a number is never less than the sum of its digits, nor longer than the total;
+- every cell takes at least one character, and a cell never spans two runs.
 """
 
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 # How many readings of one row are worth carrying into the cross-row search.
 MAX_READINGS = 64
@@ -26,6 +32,8 @@ def split_runs(
     """Every reading of `runs` as consecutive groups of (n_parts parts + 1 total), parts adding
     up to the total; `groups` lists (first cell index, n_parts). None if there are more than
     `limit` readings."""
+    if not runs:
+        return []
     n_cells = groups[-1][0] + groups[-1][1] + 1
     # Cell index → (is a total, index of that group's total cell).
     total_of, first_of = {}, {}
@@ -33,6 +41,12 @@ def split_runs(
         for i in range(start, start + n_parts + 1):
             total_of[i] = start + n_parts
             first_of[i] = start
+    # Characters and digit sums of the runs before run i, and of each run's prefixes.
+    width_before = list(accumulate((len(r) for r in runs), initial=0))
+    digit_sums = [
+        list(accumulate((int(ch) if ch.isdigit() else 0 for ch in r), initial=0)) for r in runs
+    ]
+    sum_before = list(accumulate((s[-1] for s in digit_sums), initial=0))
     found: list[tuple[int, ...]] = []
     cells: list[int] = [0] * n_cells
 
@@ -45,35 +59,48 @@ def split_runs(
             if run < 0:
                 found.append(tuple(cells))
             return len(found) <= limit
-        if run < 0:
-            return True
+        if run < 0 or run > cell or width_before[run] + end <= cell:
+            return True  # fewer cells left than runs or characters left
         text = runs[run]
         is_total = total_of[cell] == cell
-        starts = [0] if not text[0].isdigit() else range(end - 1, -1, -1)
+        group_start = first_of[cell]
+        # Only the first group's parts are all that is unread once its total is known.
+        bounded = group_start == 0 and cell > 0
+        total = 0 if is_total else cells[total_of[cell]]
+        if not text[0].isdigit():
+            starts: range | tuple[int, ...] = (0,)
+        elif cell == 0:
+            starts = (0,) if run == 0 else ()  # the first cell takes all that is left
+        else:
+            starts = range(end - 1, max(0, cell - width_before[run]) - 1, -1)
+        digit_sum = digit_sums[run]
         for start in starts:
             piece = text[start:end]
             if len(piece) > 1 and piece[0] == "0":
                 continue
             value = int(piece) if piece[0].isdigit() else 0
+            left_sum = sum_before[run] + digit_sum[start]
             if is_total:
-                total = value
-                running = 0
+                running, lacking = 0, value
+                if bounded and (left_sum - lacking) % 9:
+                    continue
             else:
-                total = cells[total_of[cell]]
                 running = part_sum + value
                 if running > total:
                     if piece[0].isdigit():
                         break  # longer pieces only grow
                     continue
-            group_start = first_of[cell]
-            if cell == group_start and running != total:
+                if cell == group_start and running != total:
+                    continue
+                lacking = total - running
+            if bounded and (
+                left_sum > lacking or width_before[run] + start > cell * len(str(lacking))
+            ):
                 continue
             cells[cell] = value
             if not walk(run, start, cell - 1, 0 if cell == group_start else running):
                 return False
         return True
 
-    if not runs:
-        return []
     ok = walk(len(runs) - 1, len(runs[-1]), n_cells - 1, 0)
     return found if ok else None
