@@ -7,6 +7,7 @@ the narrative and the fallbacks for damaged tables work document by document.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -966,56 +967,46 @@ SHARE_PATTERNS: dict[str, str] = {
     key: NARRATIVE_PATTERNS[key].replace(r"(\d+)", r"\d+") + r",?占(?:总数的?)?(\d+(?:\.\d+)?)%"
     for key in ("granted", "partial", "denied", "unavailable")
 }
-_CARRIED_INCLUDED = r"^\(含上年(?:度)?结转(?:申请)?\d+"
+_CARRIED_INCLUDED = re.compile(r"\(含上年(?:度)?结转(?:申请)?\d+")
+_FACTS = [
+    *((fact, "count", re.compile(p)) for fact, p in NARRATIVE_PATTERNS.items()),
+    *((fact, "percent", re.compile(p)) for fact, p in SHARE_PATTERNS.items()),
+]
 
 
 def _narrative(lines: pl.DataFrame) -> pl.DataFrame:
     """Counts and shares stated in section 一 (or, without it, the text before table 2)."""
-    s1 = lines.filter(pl.col("section").is_in(["s1", "head"]))
+    has_s1 = (pl.col("section") == "s1").any().over("doc_id")
+    texts = (
+        lines.filter(pl.col("section").is_in(["s1", "head"]))
+        .filter((pl.col("section") == "s1") | ~has_s1)
+        .group_by("doc_id", maintain_order=True)
+        .agg("line_no", "compact")
+    )
     rows: list[dict] = []
-    for (doc_id,), group in s1.group_by("doc_id", maintain_order=True):
-        if (group["section"] == "s1").any():
-            group = group.filter(pl.col("section") == "s1")
-        text, starts, pos = "", [], 0
+    for doc_id, line_nos, compacts in texts.iter_rows():
+        text = "".join(compacts)
+        starts = list(itertools.accumulate((len(c) for c in compacts[:-1]), initial=0))
         found: set[str] = set()
-        for line_no, compact in group.select("line_no", "compact").iter_rows():
-            starts.append((pos, line_no))
-            text += compact
-            pos += len(compact)
-
-        def line_at(offset: int, starts: list = starts) -> int:
-            return max((ln for p, ln in starts if p <= offset), default=None)
-
-        for fact, pattern in NARRATIVE_PATTERNS.items():
-            if m := re.search(pattern, text):
-                key = fact
-                if fact == "applications_received" and re.match(_CARRIED_INCLUDED, text[m.end() :]):
-                    key = "applications_handled"
-                if key in found:
+        for fact, unit, pattern in _FACTS:
+            if (m := pattern.search(text)) is None:
+                continue
+            if unit == "count":
+                if fact == "applications_received" and _CARRIED_INCLUDED.match(text, m.end()):
+                    fact = "applications_handled"
+                if fact in found:
                     continue
-                found.add(key)
-                rows.append(
-                    {
-                        "doc_id": doc_id,
-                        "fact": key,
-                        "unit": "count",
-                        "value": Decimal(m.group(1)),
-                        "raw": m.group(0),
-                        "line": line_at(m.start(1)),
-                    }
-                )
-        for fact, pattern in SHARE_PATTERNS.items():
-            if m := re.search(pattern, text):
-                rows.append(
-                    {
-                        "doc_id": doc_id,
-                        "fact": fact,
-                        "unit": "percent",
-                        "value": Decimal(m.group(1)),
-                        "raw": m.group(0),
-                        "line": line_at(m.start(1)),
-                    }
-                )
+                found.add(fact)
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "fact": fact,
+                    "unit": unit,
+                    "value": Decimal(m.group(1)),
+                    "raw": m.group(0),
+                    "line": line_nos[bisect.bisect_right(starts, m.start(1)) - 1],
+                }
+            )
     return _frame("narrative", rows)
 
 
