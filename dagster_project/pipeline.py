@@ -9,11 +9,17 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import fields
 from pathlib import Path
 
 import polars as pl
 
+from dagster_project.faults import crash_point
 from dagster_project.gazetteer import geography
 from dagster_project.lake import (
     TornWrite,
@@ -261,6 +267,11 @@ def normalize_partition(paths: DataPaths, year: str) -> pl.DataFrame | None:
 
 # Reports parsed together: polars works on whole batches, and memory is bounded by one batch.
 PARSE_BATCH = 5_000
+# A year of at least this many reports is parsed in worker processes (one per core, or
+# XXGK_PARSE_WORKERS; 1 parses in this process): a worker costs about a second to start.
+PARALLEL_MIN = 1_000
+WORKERS_ENV = "XXGK_PARSE_WORKERS"
+LOG = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -272,23 +283,65 @@ def parser_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def parse_workers() -> int:
+    """How many processes parse a large year."""
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if not configured:
+        return os.cpu_count() or 1
+    if not configured.isdigit():
+        raise ValueError(f"{WORKERS_ENV} must be a whole number of processes, not {configured!r}")
+    return max(1, int(configured))
+
+
+@functools.cache
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Parse workers, started once per process and reused by every year it parses. Spawned,
+    not forked: a fork of a process running polars' threads can deadlock."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def _parse_isolating(docs: pl.DataFrame) -> tuple[ParseResult, list[tuple[str, str]]]:
-    """Parse the documents batch by batch; if a batch fails, parse each of its reports alone
-    so that one bad file fails alone."""
-    parts, failed = [], []
-    for start in range(0, docs.height, PARSE_BATCH):
-        batch = docs.slice(start, PARSE_BATCH)
+    """Parse the documents batch by batch, in worker processes when there are enough of them
+    (see parse_batch_isolating). If a worker dies, the pool is dropped and the batches are
+    parsed here: a parse never depends on the workers surviving."""
+    workers = parse_workers() if docs.height >= PARALLEL_MIN else 1
+    size = min(PARSE_BATCH, -(-docs.height // workers)) if docs.height else PARSE_BATCH
+    batches = [docs.slice(start, size) for start in range(0, docs.height, size)]
+    outcomes = None
+    if workers > 1 and len(batches) > 1:
         try:
-            parts.append(parse_batch(batch))
-            continue
-        except Exception:  # noqa: BLE001 - a parser bug must not stop the batch
-            pass
-        for i in range(batch.height):
-            one = batch.slice(i, 1)
-            try:
-                parts.append(parse_batch(one))
-            except Exception as exc:  # noqa: BLE001
-                failed.append((one["doc_id"][0], f"parser error: {type(exc).__name__}: {exc}"))
+            outcomes = list(_worker_pool(workers).map(_parse_in_worker, batches))
+        except BrokenProcessPool:
+            LOG.warning("a parse worker died; its batches are parsed in this process")
+            _worker_pool(workers).shutdown(wait=False)
+            _worker_pool.cache_clear()
+    if outcomes is None:
+        outcomes = [parse_batch_isolating(batch) for batch in batches]
+    return (
+        ParseResult.concat([result for result, _ in outcomes]),
+        [failure for _, failed in outcomes for failure in failed],
+    )
+
+
+def _parse_in_worker(docs: pl.DataFrame) -> tuple[ParseResult, list[tuple[str, str]]]:
+    crash_point("parse.worker")
+    return parse_batch_isolating(docs)
+
+
+def parse_batch_isolating(docs: pl.DataFrame) -> tuple[ParseResult, list[tuple[str, str]]]:
+    """Parse a batch; if it fails, parse each of its reports alone so that one bad file fails
+    alone (with its reason), and the others are parsed."""
+    try:
+        return parse_batch(docs), []
+    except Exception:  # noqa: BLE001 - a parser bug must not stop the batch
+        pass
+    parts, failed = [], []
+    for i in range(docs.height):
+        one = docs.slice(i, 1)
+        try:
+            parts.append(parse_batch(one))
+        except Exception as exc:  # noqa: BLE001
+            failed.append((one["doc_id"][0], f"parser error: {type(exc).__name__}: {exc}"))
     return ParseResult.concat(parts), failed
 
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from dagster_project import pipeline
 from dagster_project.cli import run_pipeline
+from dagster_project.faults import ENV
+from dagster_project.parsing.parse import ParseResult
 from dagster_project.paths import DataPaths
 from dagster_project.pipeline import ingest_year, normalize_texts, parse_year, read_manifest
+from dagster_project.synth import generate
 
 
 def test_manifest_rows_outside_raw_are_refused(data_dir: DataPaths) -> None:
@@ -111,3 +117,55 @@ def test_a_data_folder_with_only_a_published_warehouse_keeps_its_years(tmp_path:
     # from then on the build copy is the pipeline's own: the published file is not read again
     paths.published.unlink()
     assert warehouse.working_copy(paths).exists()
+
+
+@pytest.fixture
+def fresh_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Parse workers started for this test only (they take the environment it sets)."""
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN", 1)
+    monkeypatch.setenv(pipeline.WORKERS_ENV, "2")
+    pipeline._worker_pool.cache_clear()
+    yield
+    pipeline._worker_pool(2).shutdown()
+    pipeline._worker_pool.cache_clear()
+
+
+def _synthetic_docs(n: int) -> pl.DataFrame:
+    texts = [generate(seed).text for seed in range(n)]
+    return pl.DataFrame({"doc_id": [f"d{i}" for i in range(n)], "text": texts})
+
+
+def _frames(result: ParseResult) -> dict[str, pl.DataFrame]:
+    return {f.name: getattr(result, f.name).sort(pl.all(), nulls_last=True) for f in fields(result)}
+
+
+@pytest.mark.parametrize("crash", [None, "parse.worker"])
+def test_a_year_parsed_by_workers_equals_the_parse_in_one_process(
+    fresh_workers: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    crash: str | None,
+) -> None:
+    """Batches go to two worker processes; a worker killed mid-batch costs time, not data:
+    the batches are parsed again in this process."""
+    if crash:
+        monkeypatch.setenv(ENV, crash)
+    docs = _synthetic_docs(30)
+    alone, failed_alone = pipeline.parse_batch_isolating(docs)
+    result, failed = pipeline._parse_isolating(docs)
+    assert failed == failed_alone == []
+    assert result.reports.height == 30
+    died = [r for r in caplog.records if "parse worker died" in r.getMessage()]
+    assert len(died) == (1 if crash else 0)
+    # The pool that did the work is kept for the next year, unless it broke.
+    assert pipeline._worker_pool.cache_info().currsize == (0 if crash else 1)
+    for name, frame in _frames(result).items():
+        assert frame.equals(_frames(alone)[name]), name
+
+
+def test_the_worker_count_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(pipeline.WORKERS_ENV, "two")
+    with pytest.raises(ValueError, match="XXGK_PARSE_WORKERS must be a whole number"):
+        pipeline.parse_workers()
+    monkeypatch.setenv(pipeline.WORKERS_ENV, "0")
+    assert pipeline.parse_workers() == 1
