@@ -31,6 +31,16 @@ from dagster_project.paths import DataPaths
 
 POOL = "duckdb_warehouse"
 LOCK_WAIT_SECONDS = 120.0
+# DuckDB's memory per connection (and per dbt run: dbt/profiles.yml reads the same variable).
+# Past it, joins and aggregations spill to a temporary folder beside the file instead of
+# growing with the corpus; DuckDB's own default is 80% of the machine.
+MEMORY_ENV = "XXGK_DUCKDB_MEMORY"
+DEFAULT_MEMORY = "1GB"
+
+
+def memory_limit() -> str:
+    """The memory limit of the pipeline's DuckDB connections."""
+    return os.environ.get(MEMORY_ENV, "").strip() or DEFAULT_MEMORY
 
 
 @contextmanager
@@ -46,7 +56,9 @@ def connect(
     while True:
         try:
             con = duckdb.connect(
-                str(path), read_only=read_only, config={"enable_external_access": True}
+                str(path),
+                read_only=read_only,
+                config={"enable_external_access": True, "memory_limit": memory_limit()},
             )
             break
         except duckdb.IOException as exc:

@@ -12,6 +12,7 @@ import pytest
 from dagster_project.cli import WAREHOUSE
 from dagster_project.paths import DataPaths
 from dagster_project.quality import suite_names
+from dagster_project.warehouse import MEMORY_ENV, connect
 from tests.conftest import dbt_in_folder, warehouse_copy
 
 # One worker runs the heavy end-to-end tests (this module and the daemon backfill) in turn.
@@ -175,3 +176,22 @@ def test_the_manifest_is_parsed_again_only_when_the_project_changed(tmp_path: Pa
     later = manifest.stat().st_mtime + 10
     os.utime(model, (later, later))
     assert manifest_is_stale(project, manifest)
+
+
+def test_dbt_and_the_pipeline_keep_duckdb_to_the_memory_limit(
+    built: tuple[DataPaths, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB would take 80% of the machine by default; both dbt and the pipeline's own
+    connections take XXGK_DUCKDB_MEMORY instead, and spill past it."""
+    copy = warehouse_copy(built[0], tmp_path)
+    monkeypatch.setenv(MEMORY_ENV, "300MB")
+    out = dbt_in_folder(
+        copy, tmp_path, "show", "--inline", "select current_setting('memory_limit') as m"
+    )
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "286.1 MiB" in out.stdout  # DuckDB shows 300 MB in MiB
+    with connect(copy.warehouse, read_only=True) as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone() == ("286.1 MiB",)
+    monkeypatch.delenv(MEMORY_ENV)
+    with connect(copy.warehouse, read_only=True) as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone() == ("953.6 MiB",)
