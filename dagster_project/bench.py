@@ -198,7 +198,12 @@ def _in_child(name: str, data_dir: Path) -> dict:
         [sys.executable, "-m", "dagster_project.bench", name, str(data_dir)],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        # This environment's bin/ first: dagster-dbt runs `dbt` to parse the project.
+        env={
+            **os.environ,
+            "PYTHONHASHSEED": "0",
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+        },
     )
     if done.returncode:
         raise RuntimeError(f"stage {name} failed:\n{done.stderr[-3000:]}")

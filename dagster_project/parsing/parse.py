@@ -1289,16 +1289,20 @@ def _identity_issues(
         )
         for doc_id, rule, group, expected, reported, _, line in broken_identities(cells).iter_rows()
     ]
-    fmt = dict(reports.select("doc_id", "format").iter_rows())
+    # T2-1 holds in format 2019 only, between these measures of one item.
     t2 = {
         (d, i, m): (v, ln)
-        for d, i, m, v, ln in table2.select(
-            "doc_id", "item", "measure", "value", "line"
-        ).iter_rows()
+        for d, i, m, v, ln in table2.join(
+            reports.filter(pl.col("format") == "2019").select("doc_id"), on="doc_id"
+        )
+        .filter(
+            pl.col("measure").is_in(["new_published", "total_published", "change", "prev_items"])
+            & pl.col("value").is_not_null()
+        )
+        .select("doc_id", "item", "measure", "value", "line")
+        .iter_rows()
     }
     for (doc_id, item, measure), (value, line) in t2.items():
-        if fmt.get(doc_id) != "2019" or value is None:
-            continue
         if measure == "new_published":
             total = t2.get((doc_id, item, "total_published"), (None,))[0]
             if total is not None and value > total:
