@@ -10,6 +10,7 @@ it, twice: the second run finds nothing changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -38,7 +39,9 @@ def corpus(root: Path, reports: int, seed: int = 0) -> Path:
 
     folder = root / f"corpus-{reports}-seed{seed}"
     stamp = folder / "READY"
-    if stamp.exists():
+    # A corpus made by another version of the generator is made again.
+    made = {"reports": reports, "seed": seed, "generator": _generator_version()}
+    if stamp.exists() and json.loads(stamp.read_text(encoding="utf-8")) == made:
         return folder / "raw"
     shutil.rmtree(folder, ignore_errors=True)
     raw = folder / "raw"
@@ -57,8 +60,14 @@ def corpus(root: Path, reports: int, seed: int = 0) -> Path:
             name.write_bytes(report.text.encode("gb18030"))
         else:
             name.write_text(report.text, encoding="utf-8")
-    stamp.write_text(json.dumps({"reports": reports, "seed": seed}), encoding="utf-8")
+    stamp.write_text(json.dumps(made), encoding="utf-8")
     return raw
+
+
+def _generator_version() -> str:
+    from dagster_project import synth
+
+    return hashlib.sha256(Path(synth.__file__).read_bytes()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +211,7 @@ def _in_child(name: str, data_dir: Path) -> dict:
         env={
             **os.environ,
             "PYTHONHASHSEED": "0",
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         },
     )
     if done.returncode:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from dagster_project import bench
 from dagster_project.lake import GENERATION, write_partition
@@ -37,6 +38,19 @@ def test_the_benchmark_runs_on_a_small_corpus(tmp_path: Path) -> None:
     assert len(files) == 120
     assert any(p.read_bytes().startswith(b"%PDF") for p in files)
     assert bench.corpus(tmp_path / "bench", 120) == raw
+
+
+def test_a_corpus_is_made_again_when_the_generator_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = bench.corpus(tmp_path, 10)
+    made = (raw.parent / "READY").stat().st_mtime_ns
+    assert bench.corpus(tmp_path, 10) == raw
+    assert (raw.parent / "READY").stat().st_mtime_ns == made  # reused
+    monkeypatch.setattr(bench, "_generator_version", lambda: "another")
+    assert bench.corpus(tmp_path, 10) == raw
+    assert (raw.parent / "READY").stat().st_mtime_ns != made  # made again
+    assert len(list(raw.rglob("*.txt"))) == 10
 
 
 def test_content_hashes_decide_what_is_parsed_again(tmp_path: Path) -> None:
