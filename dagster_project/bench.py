@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from dagster_project.paths import DataPaths
+from dagster_project.paths import BIN_DIR, DataPaths, path_with_bin
 
 # One file in BINARY_EVERY is binary junk, one in TABLELESS_EVERY a report without tables,
 # one in GB18030_EVERY is saved in GB18030 (real crawls have all three).
@@ -126,7 +126,7 @@ def _dbt(paths: DataPaths) -> dict:
     target = paths.root / "dbt-target"
     done = subprocess.run(
         [
-            str(Path(sys.executable).with_name("dbt")),
+            str(BIN_DIR / "dbt"),
             "build",
             "--profiles-dir",
             ".",
@@ -166,7 +166,7 @@ def _checks(paths: DataPaths) -> dict:
 def _pipeline(paths: DataPaths) -> dict:
     """`xxgk run` on the data folder, as a user runs it (its peak memory is this stage's)."""
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("xxgk")), "run", "--data-dir", str(paths.root)],
+        [str(BIN_DIR / "xxgk"), "run", "--data-dir", str(paths.root)],
         capture_output=True,
         text=True,
     )
@@ -207,12 +207,7 @@ def _in_child(name: str, data_dir: Path) -> dict:
         [sys.executable, "-m", "dagster_project.bench", name, str(data_dir)],
         capture_output=True,
         text=True,
-        # This environment's bin/ first: dagster-dbt runs `dbt` to parse the project.
-        env={
-            **os.environ,
-            "PYTHONHASHSEED": "0",
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        },
+        env={**os.environ, "PYTHONHASHSEED": "0", "PATH": path_with_bin()},
     )
     if done.returncode:
         raise RuntimeError(f"stage {name} failed:\n{done.stderr[-3000:]}")

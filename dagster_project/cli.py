@@ -18,7 +18,7 @@ import polars as pl
 from dagster_project.parsing.decode import decode_bytes
 from dagster_project.parsing.normalize import normalize_frame
 from dagster_project.parsing.parse import parse_batch
-from dagster_project.paths import DATA_DIR_ENV, DataPaths
+from dagster_project.paths import BIN_DIR, DATA_DIR_ENV, DataPaths, path_with_bin
 
 if TYPE_CHECKING:
     from dagster import ExecuteInProcessResult
@@ -147,13 +147,10 @@ def prepare_dagster_home(paths: DataPaths) -> Path:
 
 
 def _environment(paths: DataPaths) -> dict[str, str]:
-    # This environment's bin/ first on PATH: Dagster's code server and dagster-dbt start
-    # `dbt` and `dagster` by name.
-    bin_dir = str(Path(sys.executable).parent)
     env = {
         DATA_DIR_ENV: str(paths.root),
         "DAGSTER_HOME": str(prepare_dagster_home(paths)),
-        "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+        "PATH": path_with_bin(),
         **QUIET_ENV,
     }
     os.environ.update(env)
@@ -338,7 +335,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     paths = DataPaths.resolve(args.data_dir)
     env = _environment(paths)
     command = [
-        str(Path(sys.executable).with_name("dagster")),
+        str(BIN_DIR / "dagster"),
         "dev",
         "-m",
         "dagster_project.definitions",

@@ -1,14 +1,12 @@
 """The xxgk code location."""
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project.assets import dbt, ingest, staging
 from dagster_project.checks import expectations, files
 from dagster_project.jobs import ingest_job, warehouse_job
+from dagster_project.paths import BIN_DIR
 from dagster_project.resources import XxgkData
 from dagster_project.schedules import latest_year_daily
 from dagster_project.sensors import raw_files_sensor, warehouse_after_ingest
@@ -22,8 +20,6 @@ defs = dg.Definitions(
     resources={
         "xxgk": XxgkData(),
         # The dbt of this environment, whether or not its bin/ is on PATH.
-        "dbt": DbtCliResource(
-            project_dir=dbt.dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
-        ),
+        "dbt": DbtCliResource(project_dir=dbt.dbt_project, dbt_executable=str(BIN_DIR / "dbt")),
     },
 )

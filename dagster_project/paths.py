@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,15 @@ DATA_DIR_ENV = "XXGK_DATA_DIR"
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT_DIR = PROJECT_DIR / "dbt"
 SUITES_DIR = PROJECT_DIR / "expectations"
+# This environment's bin/: dagster, dbt and xxgk are started from it, not from whatever PATH
+# finds first.
+BIN_DIR = Path(sys.executable).parent
+
+
+def path_with_bin() -> str:
+    """$PATH with BIN_DIR first: Dagster's code server and dagster-dbt (which parses the dbt
+    project on import when its manifest is stale) start `dagster` and `dbt` by name."""
+    return os.pathsep.join([str(BIN_DIR), os.environ.get("PATH", "")])
 
 
 @dataclass(frozen=True)

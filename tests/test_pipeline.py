@@ -126,7 +126,8 @@ def fresh_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv(pipeline.WORKERS_ENV, "2")
     pipeline._worker_pool.cache_clear()
     yield
-    pipeline._worker_pool(2).shutdown()
+    if pipeline._worker_pool.cache_info().currsize:  # a pool that broke was dropped
+        pipeline._worker_pool(2).shutdown()
     pipeline._worker_pool.cache_clear()
 
 

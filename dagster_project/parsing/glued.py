@@ -35,7 +35,7 @@ def split_runs(
     if not runs:
         return []
     n_cells = groups[-1][0] + groups[-1][1] + 1
-    # Cell index → (is a total, index of that group's total cell).
+    # Cell index → index of its group's total cell, and of its group's first cell.
     total_of, first_of = {}, {}
     for start, n_parts in groups:
         for i in range(start, start + n_parts + 1):
