@@ -4,9 +4,9 @@ per report × rule × group, with both sides of every identity already worked ou
 expectations that ledger must meet.
 
 Arithmetic happens in SQL, so the expectations stay simple (a difference between 0 and 0) and
-fast at 100,000 reports; Great Expectations runs on the small pandas frame of the ledger, in an
-ephemeral context that keeps nothing between runs. Each failing row names its report (agency,
-year, file) and rule id.
+fast at 100,000 reports; Great Expectations runs on pandas frames of the ledger, one year (or
+part of a year) at a time, in an ephemeral context that keeps nothing between runs. Each
+failing row names its report (agency, year, file) and rule id.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ import yaml
 from dagster_project.paths import SUITES_DIR
 
 SEVERITIES = ("error", "warn")
+# Great Expectations validates a ledger one year at a time, and a year of more reports than
+# this in parts; the ledger itself waits in a DuckDB temporary table.
+BATCH_REPORTS = 20_000
+LEDGER = "xxgk_ledger"
 
 
 @dataclass(frozen=True)
@@ -165,68 +170,71 @@ def validate(
     frames: dict[str, pl.DataFrame] | None = None,
     max_broken_share: float | None = None,
     min_reports: int | None = None,
+    batch_reports: int = BATCH_REPORTS,
 ) -> Validation:
-    """Computes the suite's ledger on `con`, validates it with Great Expectations and, given
-    `docs_dir`, renders the results there as Data Docs (replacing what was there)."""
+    """Computes the suite's ledger on `con`, validates it with Great Expectations one batch at a
+    time and, given `docs_dir`, renders the results there as Data Docs (replacing what was
+    there).
+
+    A batch is one year's ledger, or a part of it holding at most about `batch_reports`
+    reports: every row of a report is in the same batch, so memory is bounded by a batch, not
+    by the corpus, and a duplicated report id is still seen by a uniqueness expectation."""
     for name, frame in (frames or {}).items():
         con.register(name, frame.to_arrow())
-    ledger = con.execute(suite.ledger).df()
-    missing = [c for c in suite.index if c not in ledger.columns]
-    if missing:
-        raise ValueError(f"suite {suite.name}: the ledger lacks index columns {missing}")
-    results = _run_great_expectations(suite, ledger, docs_dir)
+    con.execute(f"create or replace temp table {LEDGER} as {suite.ledger}")
+    try:
+        columns = [d[0] for d in con.execute(f"select * from {LEDGER} limit 0").description]
+        missing = [c for c in suite.index if c not in columns]
+        if missing:
+            raise ValueError(f"suite {suite.name}: the ledger lacks index columns {missing}")
+        rows, reports, checked = _ledger_counts(con, columns)
+        outcomes = [_Outcome() for _ in suite.expectations]
+        for label, results in _run_great_expectations(
+            suite, _batches(con, columns, checked, batch_reports), docs_dir
+        ):
+            for outcome, result in zip(outcomes, results, strict=True):
+                outcome.add(result, label)
+    finally:
+        con.execute(f"drop table if exists {LEDGER}")
 
     rules: dict[str, dict[str, int]] = {}
     findings: list[dict[str, Any]] = []
     errors: list[str] = []
-    for expectation, result in zip(suite.expectations, results, strict=True):
+    for expectation, outcome in zip(suite.expectations, outcomes, strict=True):
         stats = rules.setdefault(
             expectation.rule_id, {"expectations": 0, "failed": 0, "rows": 0, "failing_rows": 0}
         )
         stats["expectations"] += 1
-        stats["rows"] += int(result.result.get("element_count") or 0)
-        if result.exception_info and result.exception_info.get("raised_exception"):
+        stats["rows"] += outcome.rows
+        stats["failing_rows"] += len(outcome.failing)
+        if outcome.exceptions:
             errors.append(
                 f"{expectation.rule_id} ({expectation.description}) could not run: "
-                f"{result.exception_info.get('exception_message')}"
+                f"{'; '.join(outcome.exceptions)}"
             )
+        if outcome.exceptions or outcome.failed:
             stats["failed"] += 1
-            continue
-        if result.success:
-            continue
-        stats["failed"] += 1
-        rows = result.result.get("unexpected_index_list") or []
-        stats["failing_rows"] += len(rows)
-        for row in rows:
-            findings.append(
-                {
-                    "rule_id": expectation.rule_id,
-                    "severity": expectation.severity,
-                    "expectation": expectation.description,
-                    **{c: _plain(row.get(c)) for c in suite.index},
-                }
-            )
-        if not rows:  # a table-level expectation (e.g. unique values) names no row
-            findings.append(
-                {
-                    "rule_id": expectation.rule_id,
-                    "severity": expectation.severity,
-                    "expectation": expectation.description,
-                }
-            )
+        described = {
+            "rule_id": expectation.rule_id,
+            "severity": expectation.severity,
+            "expectation": expectation.description,
+        }
+        for row in outcome.failing:
+            findings.append({**described, **{c: _plain(row.get(c)) for c in suite.index}})
+        if outcome.failed and not outcome.failing:
+            findings.append(described)  # a table-level expectation (unique values) names no row
     findings.sort(key=lambda f: tuple(str(f.get(k)) for k in ("rule_id", *suite.index)))
 
     shares, escalated = _shares(
         suite,
-        ledger,
+        checked,
         findings,
         suite.max_broken_share if max_broken_share is None else max_broken_share,
         suite.min_reports if min_reports is None else min_reports,
     )
-    reports = int(ledger["report_id"].nunique()) if "report_id" in ledger.columns else 0
     return Validation(
         suite=suite.name,
-        ledger_rows=len(ledger),
+        ledger_rows=rows,
         reports=reports,
         rules=rules,
         findings=findings,
@@ -237,9 +245,70 @@ def validate(
     )
 
 
+@dataclass
+class _Outcome:
+    """One expectation's results over every batch of a ledger."""
+
+    rows: int = 0
+    failed: bool = False
+    failing: list[dict[str, Any]] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+
+    def add(self, result: Any, batch: str) -> None:
+        self.rows += int(result.result.get("element_count") or 0)
+        if result.exception_info and result.exception_info.get("raised_exception"):
+            self.exceptions.append(f"{batch}: {result.exception_info.get('exception_message')}")
+        elif not result.success:
+            self.failed = True
+            self.failing += result.result.get("unexpected_index_list") or []
+
+
+def _ledger_counts(
+    con: duckdb.DuckDBPyConnection, columns: list[str]
+) -> tuple[int, int, dict[int | None, int]]:
+    """Rows and reports of the ledger, and its reports per year (all under None when the ledger
+    has no year)."""
+    year = "year" if "year" in columns else "null"
+    report = "report_id" if "report_id" in columns else "null"
+    per_year = con.execute(
+        f"select {year}, count(distinct {report}), count(*) from {LEDGER} group by all"
+    ).fetchall()
+    checked = {y: int(reports) for y, reports, _ in per_year}
+    return sum(int(n) for *_, n in per_year), sum(checked.values()), checked
+
+
+def _batches(
+    con: duckdb.DuckDBPyConnection,
+    columns: list[str],
+    checked: dict[int | None, int],
+    batch_reports: int,
+) -> Iterator[tuple[str, Any]]:
+    """(label, pandas frame) for each batch of the ledger, one year after another; a year of
+    more than `batch_reports` reports is cut into parts by a hash of the report id. Strings
+    become categoricals: a ledger repeats each report's agency and file on every row."""
+    if not checked:
+        checked = {None: 0}  # an empty ledger is still validated (and documented) once
+    for year, reports in sorted(checked.items(), key=lambda item: str(item[0])):
+        parts = max(1, -(-reports // batch_reports)) if "report_id" in columns else 1
+        for part in range(parts):
+            conditions, params = [], []
+            if year is not None:
+                conditions.append("year = ?")
+                params.append(year)
+            if parts > 1:
+                conditions.append("hash(report_id) % ? = ?")
+                params += [parts, part]
+            where = f"where {' and '.join(conditions)}" if conditions else ""
+            arrow = con.sql(f"select * from {LEDGER} {where}", params=params).to_arrow_table()
+            label = "all-years" if year is None else f"year-{year}"
+            if parts > 1:
+                label += f"-part-{part + 1}-of-{parts}"
+            yield label, arrow.to_pandas(strings_to_categorical=True)
+
+
 def _shares(
     suite: Suite,
-    ledger: Any,
+    checked: dict[int | None, int],
     findings: list[dict[str, Any]],
     max_share: float,
     min_reports: int,
@@ -248,9 +317,8 @@ def _shares(
     break it; a rule escalates when, in a year with at least `min_reports` reports, that share
     exceeds `max_share` (a source rarely breaks an identity; many reports at once smell of a
     parser regression)."""
-    if not {"report_id", "year"} <= set(ledger.columns):
+    if not {"report_id", "year"} <= set(suite.index):
         return {}, []
-    checked = ledger.groupby("year")["report_id"].nunique().to_dict()
     by_rule = {e.rule_id: e for e in suite.expectations}
     broken: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for f in findings:
@@ -262,7 +330,7 @@ def _shares(
     for rule_id, years in sorted(broken.items()):
         shares[rule_id] = {}
         for year, ids in sorted(years.items()):
-            total = int(checked.get(int(year), 0) or 0)
+            total = checked.get(int(year), 0)
             share = len(ids) / total if total else 0.0
             shares[rule_id][year] = {"reports": total, "broken": len(ids), "share": share}
             if total >= min_reports and share > max_share and rule_id not in escalated:
@@ -283,11 +351,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _run_great_expectations(suite: Suite, ledger: Any, docs_dir: Path | None) -> list[Any]:
-    """Runs the suite on the ledger frame in a fresh ephemeral context; returns one
-    ExpectationValidationResult per expectation, in the suite's order."""
+def _run_great_expectations(
+    suite: Suite, batches: Iterable[tuple[str, Any]], docs_dir: Path | None
+) -> list[tuple[str, list[Any]]]:
+    """Runs the suite on each (label, ledger frame) batch in one fresh ephemeral context;
+    returns, per batch, its label and one ExpectationValidationResult per expectation, in the
+    suite's order. Data Docs show one validation per batch, named by its label."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx  # deferred: 3 s and 260 MB to import
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
@@ -347,12 +419,24 @@ def _run_great_expectations(suite: Suite, ledger: Any, docs_dir: Path | None) ->
             "return_unexpected_index_query": False,
         },
     )
-    outcome = context.checkpoints.add(checkpoint).run(batch_parameters={"dataframe": ledger})
+    checkpoint = context.checkpoints.add(checkpoint)
+    validated = []
+    try:
+        for label, frame in batches:
+            outcome = checkpoint.run(
+                batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=label)
+            )
+            del frame  # before the next batch is read
+            (run,) = outcome.run_results.values()
+            by_id = {r.expectation_config.id: r for r in run.results}
+            validated.append((label, [by_id[e.id] for e in gx_suite.expectations]))
+    except BaseException:
+        if building is not None:
+            shutil.rmtree(building, ignore_errors=True)
+        raise
     if building is not None:
         _swap(building, docs_dir)
-    (run,) = outcome.run_results.values()
-    by_id = {r.expectation_config.id: r for r in run.results}
-    return [by_id[e.id] for e in gx_suite.expectations]
+    return validated
 
 
 def _expectation_class(gx: Any, name: str) -> type:
