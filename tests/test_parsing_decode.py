@@ -11,6 +11,8 @@ from dagster_project.parsing.normalize import to_simplified
 from tests.conftest import SAMPLE_RAW
 
 TEXT = (SAMPLE_RAW / "2020" / "guangzhou-statistics-bureau-2020.txt").read_text(encoding="utf-8")
+# Only CJK, none of whose UTF-16 code units has a zero byte: UTF-16 without a single NUL.
+CJK_ONLY = "".join(c for c in TEXT if "\u4e00" <= c <= "\u9fff" and ord(c) % 256)
 
 
 @pytest.mark.parametrize(
@@ -28,6 +30,14 @@ TEXT = (SAMPLE_RAW / "2020" / "guangzhou-statistics-bureau-2020.txt").read_text(
 def test_encodings_round_trip(data: bytes, encoding: str) -> None:
     decoded = decode_bytes(data)
     assert (decoded.text, decoded.encoding, decoded.error) == (TEXT, encoding, None)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16-be", "gb18030"])
+def test_cjk_only_text_without_nul_bytes(encoding: str) -> None:
+    data = CJK_ONLY.encode(encoding)
+    assert b"\x00" not in data and len(CJK_ONLY) > 500
+    decoded = decode_bytes(data)
+    assert (decoded.text, decoded.encoding, decoded.error) == (CJK_ONLY, encoding, None)
 
 
 def test_big5_is_told_from_gbk() -> None:

@@ -133,18 +133,22 @@ def _decode(data: bytes) -> Decoded:
                 )
     if data.startswith(b"%PDF"):
         return Decoded(None, None, "binary: a PDF document, not extracted text")
+    nul = b"\x00" in data
+    if not nul:
+        # Most files: UTF-8, decided before the costlier UTF-16 test of text without NULs
+        # (CJK-only UTF-16 of more than a few characters is not valid UTF-8 as well).
+        try:
+            return Decoded(data.decode("utf-8"), "utf-8", None)
+        except UnicodeDecodeError:
+            pass
     utf16 = _looks_utf16(data)
     if utf16:
         try:
             return Decoded(data.decode(utf16), utf16, None)
         except UnicodeDecodeError:
             pass
-    if b"\x00" in data:
+    if nul:
         return Decoded(None, None, "binary: contains NUL bytes")
-    try:
-        return Decoded(data.decode("utf-8"), "utf-8", None)
-    except UnicodeDecodeError:
-        pass
     mixed = _mixed(data)
     if mixed is not None:
         return Decoded(mixed, "utf-8+gb18030", None)
