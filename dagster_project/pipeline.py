@@ -12,6 +12,8 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import fields
@@ -27,6 +29,7 @@ from dagster_project.lake import (
     read_partition,
     read_partitions,
     source_of,
+    write_partition,
     write_partitions,
 )
 from dagster_project.parsing.decode import Decoded, decode_bytes
@@ -132,11 +135,28 @@ def read_manifest(paths: DataPaths) -> tuple[dict[str, dict], list[str]]:
 
 
 def year_files(paths: DataPaths, year: str) -> list[Path]:
-    """Every file under raw/<year>/, in a stable order."""
-    folder = paths.raw / year
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.is_file())
+    """Every file under raw/<year>/ (symbolic links to files too, not to folders), in a stable
+    order."""
+    return sorted(map(Path, _files_under(paths.raw / year)))
+
+
+def count_year_files(paths: DataPaths, year: str) -> int:
+    """How many files year_files finds, without listing them."""
+    return sum(1 for _ in _files_under(paths.raw / year))
+
+
+def _files_under(folder: Path | str) -> Iterator[str]:
+    # os.scandir knows most entries' type without a stat call per file, unlike Path.rglob.
+    try:
+        entries = os.scandir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    with entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files_under(entry.path)
+            elif entry.is_file():
+                yield entry.path
 
 
 def ingest_year(
@@ -205,12 +225,50 @@ def year_digest(paths: DataPaths, year: str, manifest: dict[str, dict]) -> str:
     """The digest of all a year's lake is made from: each file's path and content hash, its
     manifest row, and the parser's version. Every stage stamps its output with it."""
     digest = hashlib.sha256(parser_version().encode())
+    for rel, sha in file_hashes(paths, year).items():
+        listed = manifest.get(rel, {})
+        digest.update("\0".join((rel, sha, *map(str, listed.values()))).encode() + b"\n")
+    return digest.hexdigest()[:32]
+
+
+# Lake table recording the content hash of each file with the size and modification time it had
+# when it was read; a hash older than RACY_NS after that time is trusted (see file_hashes).
+FILE_HASHES = "file_hashes"
+FILE_HASHES_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.String,
+    "size": pl.Int64,
+    "mtime_ns": pl.Int64,
+    "sha256": pl.String,
+}
+RACY_NS = 2 * 10**9
+
+
+def file_hashes(paths: DataPaths, year: str) -> dict[str, str]:
+    """The sha256 of every file of a year, by path relative to raw/, in year_files order.
+
+    As git's index does, a file whose size and modification time (in nanoseconds) are those
+    it had when it was last hashed is not read again. A file modified less than RACY_NS before
+    it was hashed is read again next time: a rewrite within the same clock tick would keep its
+    modification time."""
+    try:
+        recorded = read_partition(paths.lake, FILE_HASHES, year)
+    except FileNotFoundError:
+        recorded = pl.DataFrame(schema=FILE_HASHES_SCHEMA)
+    known = {path: (size, mtime, sha) for path, size, mtime, sha in recorded.iter_rows()}
+    now = time.time_ns()
+    rows = []
     for file in year_files(paths, year):
         rel = file.relative_to(paths.raw).as_posix()
-        listed = manifest.get(rel, {})
-        fields = (rel, hashlib.sha256(file.read_bytes()).hexdigest(), *map(str, listed.values()))
-        digest.update("\0".join(fields).encode() + b"\n")
-    return digest.hexdigest()[:32]
+        stat = file.stat()
+        size, mtime = stat.st_size, stat.st_mtime_ns
+        size_then, mtime_then, sha = known.get(rel, (None, None, None))
+        if (size_then, mtime_then) != (size, mtime):
+            sha = hashlib.sha256(file.read_bytes()).hexdigest()
+        rows.append((rel, size, mtime if now - mtime > RACY_NS else None, sha))
+    fresh = pl.DataFrame(rows, schema=FILE_HASHES_SCHEMA, orient="row")
+    if not fresh.equals(recorded):
+        write_partition(paths.lake, FILE_HASHES, year, fresh)
+    return dict(zip(fresh["path"], fresh["sha256"], strict=True))
 
 
 def ingest_partition(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import fields
@@ -170,3 +172,40 @@ def test_the_worker_count_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
         pipeline.parse_workers()
     monkeypatch.setenv(pipeline.WORKERS_ENV, "0")
     assert pipeline.parse_workers() == 1
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_file_is_read_again_only_when_its_size_or_mtime_changes(data_dir: DataPaths) -> None:
+    rel = "2020/dongguan-statistics-bureau-2020.txt"
+    file = data_dir.raw / rel
+    original = file.read_bytes()
+    first = pipeline.file_hashes(data_dir, "2020")
+    assert first[rel] == _sha(original) and len(first) == 4
+    edited = original.replace(b"1", b"2", 1)
+    assert len(edited) == len(original) and edited != original
+    then = file.stat()
+    file.write_bytes(edited)
+    # same size and modification time as when it was hashed (the samples are old files): the
+    # recorded hash stands and the file is not read
+    os.utime(file, ns=(then.st_atime_ns, then.st_mtime_ns))
+    assert pipeline.file_hashes(data_dir, "2020")[rel] == _sha(original)
+    os.utime(file, ns=(then.st_atime_ns, then.st_mtime_ns + 1))
+    assert pipeline.file_hashes(data_dir, "2020")[rel] == _sha(edited)
+
+
+def test_a_file_modified_just_before_it_was_hashed_is_read_again(data_dir: DataPaths) -> None:
+    """A rewrite within the same clock tick keeps the modification time, so a hash taken less
+    than RACY_NS after the file changed is not trusted."""
+    rel = "2020/dongguan-statistics-bureau-2020.txt"
+    file = data_dir.raw / rel
+    original = file.read_bytes()
+    file.write_bytes(original)
+    written = file.stat()
+    assert pipeline.file_hashes(data_dir, "2020")[rel] == _sha(original)
+    edited = original.replace(b"1", b"2", 1)
+    file.write_bytes(edited)
+    os.utime(file, ns=(written.st_atime_ns, written.st_mtime_ns))
+    assert pipeline.file_hashes(data_dir, "2020")[rel] == _sha(edited)

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dagster_project import warehouse
-from dagster_project.pipeline import year_files
+from dagster_project.pipeline import count_year_files
 from dagster_project.resources import XxgkData
 
 _ACCOUNTING_SQL = """
@@ -28,7 +28,7 @@ def files_accounted_for(xxgk: XxgkData) -> dg.AssetCheckResult:
         rows = con.execute(_ACCOUNTING_SQL).fetchall()
     per_year, failures = {}, []
     for year, in_table, staged, quarantined, lost in rows:
-        found = len(year_files(paths, str(year)))
+        found = count_year_files(paths, str(year))
         per_year[str(year)] = {
             "found": found,
             "in_table": in_table,
