@@ -410,9 +410,6 @@ def _run_great_expectations(
     checkpoint = gx.Checkpoint(
         name=suite.name,
         validation_definitions=[context.validation_definitions.add(definition)],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["xxgk"])]
-        if building
-        else [],
         result_format={
             "result_format": "COMPLETE",
             "unexpected_index_column_names": list(suite.index),
@@ -435,6 +432,8 @@ def _run_great_expectations(
             shutil.rmtree(building, ignore_errors=True)
         raise
     if building is not None:
+        # rendered once, from every batch's result in the context's store
+        context.build_data_docs(site_names=["xxgk"])
         _swap(building, docs_dir)
     return validated
 
