@@ -363,7 +363,10 @@ def _parse_isolating(docs: pl.DataFrame) -> tuple[ParseResult, list[tuple[str, s
     (see parse_batch_isolating). If a worker dies, the pool is dropped and the batches are
     parsed here: a parse never depends on the workers surviving."""
     workers = parse_workers() if docs.height >= PARALLEL_MIN else 1
-    size = min(PARSE_BATCH, -(-docs.height // workers)) if docs.height else PARSE_BATCH
+    # As few rounds of at most PARSE_BATCH reports per worker as will do, in batches of one
+    # size, so that no worker waits through the last round.
+    rounds = max(1, -(-docs.height // (workers * PARSE_BATCH)))
+    size = max(1, -(-docs.height // (workers * rounds)))
     batches = [docs.slice(start, size) for start in range(0, docs.height, size)]
     outcomes = None
     if workers > 1 and len(batches) > 1:
