@@ -231,8 +231,8 @@ def year_digest(paths: DataPaths, year: str, manifest: dict[str, dict]) -> str:
     return digest.hexdigest()[:32]
 
 
-# Lake table recording the content hash of each file with the size and modification time it had
-# when it was read; a hash older than RACY_NS after that time is trusted (see file_hashes).
+# Lake table of each file's content hash with the size and modification time the file had when
+# it was read; the hash is trusted if it was taken RACY_NS or more after that modification.
 FILE_HASHES = "file_hashes"
 FILE_HASHES_SCHEMA: dict[str, pl.DataType] = {
     "path": pl.String,
