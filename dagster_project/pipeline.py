@@ -140,6 +140,15 @@ def year_files(paths: DataPaths, year: str) -> list[Path]:
     return sorted(map(Path, _files_under(paths.raw / year)))
 
 
+def year_file_stats(paths: DataPaths, year: str) -> list[tuple[str, Path, int, int]]:
+    """(path relative to raw/, path, size, modification time in ns) of each of year_files."""
+    stats = []
+    for file in year_files(paths, year):
+        stat = file.stat()
+        stats.append((file.relative_to(paths.raw).as_posix(), file, stat.st_size, stat.st_mtime_ns))
+    return stats
+
+
 def count_year_files(paths: DataPaths, year: str) -> int:
     """How many files year_files finds, without listing them."""
     return sum(1 for _ in _files_under(paths.raw / year))
@@ -257,10 +266,7 @@ def file_hashes(paths: DataPaths, year: str) -> dict[str, str]:
     known = {path: (size, mtime, sha) for path, size, mtime, sha in recorded.iter_rows()}
     now = time.time_ns()
     rows = []
-    for file in year_files(paths, year):
-        rel = file.relative_to(paths.raw).as_posix()
-        stat = file.stat()
-        size, mtime = stat.st_size, stat.st_mtime_ns
+    for rel, file, size, mtime in year_file_stats(paths, year):
         size_then, mtime_then, sha = known.get(rel, (None, None, None))
         if (size_then, mtime_then) != (size, mtime):
             sha = hashlib.sha256(file.read_bytes()).hexdigest()

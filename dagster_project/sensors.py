@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_project.jobs import ingest_job, warehouse_job
 from dagster_project.partitions import year_partitions
 from dagster_project.paths import DataPaths
-from dagster_project.pipeline import year_files
+from dagster_project.pipeline import year_file_stats
 from dagster_project.resources import XxgkData
 
 
@@ -20,10 +20,8 @@ def folder_fingerprints(paths: DataPaths) -> dict[str, str]:
     prints = {}
     for year in paths.year_folders():
         digest = hashlib.sha256(common.encode())
-        for file in year_files(paths, year):
-            stat = file.stat()
-            name = file.relative_to(paths.raw).as_posix()
-            digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        for name, _, size, mtime in year_file_stats(paths, year):
+            digest.update(f"{name}\0{size}\0{mtime}\n".encode())
         prints[year] = digest.hexdigest()[:16]
     return prints
 
