@@ -104,7 +104,8 @@ def broken_identities(cells: pl.DataFrame) -> pl.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def _term_groups() -> dict[tuple[str, str], list[tuple[str, str, str, int]]]:
+def term_groups() -> dict[tuple[str, str], list[tuple[str, str, str, int]]]:
+    """The terms of every identity group: (rule, group) → [(table, row, column, coef)]."""
     groups: dict[tuple[str, str], list[tuple[str, str, str, int]]] = {}
     for rule, table, row, col, group, coef in identity_terms().iter_rows():
         groups.setdefault((rule, group), []).append((table, row, col, coef))
@@ -116,7 +117,7 @@ def table_holds(
 ) -> bool:
     """Whether one report's table satisfies the given rules in every group whose cells were all
     read. `cells` maps (row, column) to a value or None; `rows` are the rows the table has."""
-    for (rule, _), terms in _term_groups().items():
+    for (rule, _), terms in term_groups().items():
         if rule not in rules or terms[0][0] != table:
             continue
         values = [(cells.get((row, col)), coef) for _, row, col, coef in terms if row in rows]

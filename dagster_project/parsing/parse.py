@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, fields
@@ -17,14 +16,13 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from dagster_project.parsing import glued
-from dagster_project.parsing.identities import broken_identities, table_holds
+from dagster_project.parsing import glued, stream
+from dagster_project.parsing.identities import broken_identities
 from dagster_project.parsing.labels import (
     APPLICANT_COLUMNS,
     FORMAT_MARKERS,
     ITEM_REGEX,
     ROW_BY_KEY,
-    ROW_REGEX,
     SECTION_HEADINGS,
     TABLE2_ITEMS,
     TABLE3_VARIANTS,
@@ -429,156 +427,8 @@ def _table3_sequential(cells: pl.DataFrame, variants: pl.DataFrame) -> pl.DataFr
     )
 
 
-def _row_for_label(text: str, taken: set[str], allowed: tuple[str, ...]) -> str | None:
-    found = [k for k in allowed if k not in taken and ROW_REGEX[k].search(text)]
-    return found[0] if len(found) == 1 else None
-
-
-def _table3_by_label(
-    doc_id: str, lines: list[tuple[int, str, list[str]]], variant: str, issues: list[dict]
-) -> list[dict]:
-    """Fallback for a damaged table 3: a line of exactly seven cells is the row its label
-    (on that line or just above) names; every other cell stays missing."""
-    keys = TABLE3_VARIANTS[variant]
-    found: dict[str, tuple[int, list[str]]] = {}
-    for i, (line_no, compact, cells) in enumerate(lines):
-        if len(cells) != N_COLS:
-            continue
-        label = re.sub(r"[\d,—–\-/]+$", "", compact)
-        key = _row_for_label(label, set(found), keys)
-        back = i - 1
-        while key is None and back >= 0 and not lines[back][2] and i - back <= 3:
-            label = lines[back][1] + label
-            key = _row_for_label(label, set(found), keys)
-            back -= 1
-        if key is not None:
-            found[key] = (line_no, cells)
-    rows = []
-    for order, key in enumerate(keys):
-        line_no, cells = found.get(key, (None, [None] * N_COLS))
-        if key not in found:
-            issues.append(
-                _issue(
-                    doc_id, "cell_missing", "warning", f"table 3 row {key} could not be read", "S-1"
-                )
-            )
-        rows += _row_cells(doc_id, key, order, cells, [line_no] * N_COLS)
-    return rows
-
-
 # A line naming this many table-3 rows holds the whole table: crawler text.
 GLUED_MIN_LABELS = 5
-# Row-label searches inside one long line (no line anchors).
-_GLUED_ROW = {
-    key: re.compile(p.pattern.replace("^", "").replace("$", "")) for key, p in ROW_REGEX.items()
-}
-# Enumerators are removed before the search, so 3.其他 is found as 其他 not followed by more.
-_GLUED_ROW["other_misc"] = re.compile(r"其他(?!法律|处理|对外)")
-_ENUMERATOR = re.compile(rf"[1-9][.、,]\s*(?=[{HAN}“\"(])")
-_ROW_CELLS = [(0, N_COLS - 1)]
-# Most combinations of ambiguous rows tried against the column identities.
-MAX_COMBINATIONS = 20000
-
-
-def _table3_glued(
-    doc_id: str, text: str, line_no: int, variant: str, issues: list[dict]
-) -> list[dict]:
-    """Table 3 from crawler text: each row's digits lie between its label and the next; runs
-    are split only where the row and column identities leave exactly one reading."""
-    keys = TABLE3_VARIANTS[variant]
-    text = _ENUMERATOR.sub(" ", text)
-    # Labels are searched without whitespace; the digits keep it, as it separates cells.
-    where = [i for i, ch in enumerate(text) if not ch.isspace()]
-    compact = "".join(text[i] for i in where)
-    spans, start = [], 0
-    for key in keys:
-        m = _GLUED_ROW[key].search(compact, start)
-        if m is None:
-            break
-        spans.append((where[m.start()], where[m.end() - 1] + 1))
-        start = m.end()
-    readings: dict[str, list[tuple[int, ...]]] = {}
-    printed: dict[str, list[str]] = {}
-    split: set[str] = set()
-    if len(spans) == len(keys):
-        for i, key in enumerate(keys):
-            end = spans[i + 1][0] if i + 1 < len(keys) else len(text)
-            runs = glued.runs_of(re.sub(r"[^\d—–\-/]+", " ", text[spans[i][1] : end]))
-            if len(runs) == N_COLS:
-                printed[key] = runs
-                readings[key] = [tuple(_scalar_cell(r)["value"] for r in runs)]
-            else:
-                split.add(key)
-                readings[key] = glued.split_runs(runs, _ROW_CELLS) or []
-    chosen = _choose_readings(keys, readings, split)
-    unsure = [k for k in keys if k not in chosen or None in chosen[k]]
-    if unsure:
-        issues.append(
-            _issue(
-                doc_id,
-                "ambiguous_cells",
-                "warning",
-                f"table 3 cells run together in rows "
-                f"{', '.join(unsure)} and the identities do not "
-                "leave exactly one reading; left missing",
-                "S-1",
-                line_no,
-            )
-        )
-    elif split:
-        issues.append(
-            _issue(
-                doc_id,
-                "cells_split",
-                "info",
-                f"table 3 cells run together in {len(split)} rows were split where the identities "
-                "leave exactly one reading",
-                None,
-                line_no,
-            )
-        )
-    rows = []
-    for order, key in enumerate(keys):
-        values = chosen.get(key) or (None,) * N_COLS
-        tokens = printed.get(key) or [None if v is None else str(v) for v in values]
-        rows += _row_cells(doc_id, key, order, tokens, [line_no] * N_COLS)
-    return rows
-
-
-def _choose_readings(
-    keys: tuple[str, ...], readings: dict[str, list[tuple[int, ...]]], split: set[str]
-) -> dict[str, tuple[int | None, ...]]:
-    """The cells whose reading is certain: rows printed apart, and every split cell on which
-    all combinations of split readings that satisfy the table identities agree."""
-    fixed: dict[str, tuple[int | None, ...]] = {
-        k: r[0] for k, r in readings.items() if k not in split and len(r) == 1
-    }
-    if not split or any(not readings.get(k) for k in split) or len(readings) != len(keys):
-        return fixed
-    order = sorted(split)
-    options = [readings[k] for k in order]
-    if math.prod(len(o) for o in options) > MAX_COMBINATIONS:
-        return fixed
-    found = []
-    for combo in itertools.product(*options):
-        table = {**fixed, **dict(zip(order, combo, strict=True))}
-        cells = {
-            (k, c): v
-            for k, vals in table.items()
-            for c, v in zip(APPLICANT_COLUMNS, vals, strict=True)
-        }
-        if table_holds("table3", cells, set(keys), ("T3-1", "T3-2", "T3-3")):
-            found.append(combo)
-    if not found:
-        return fixed
-    for i, key in enumerate(order):
-        agreed = tuple(
-            col[0] if len(set(col)) == 1 else None
-            for col in zip(*(combo[i] for combo in found), strict=True)
-        )
-        if any(v is not None for v in agreed):
-            fixed[key] = agreed
-    return fixed
 
 
 def _row_cells(
@@ -611,7 +461,7 @@ def _scalar_cell(token: str | None) -> dict:
 
 
 def _table3(
-    lines: pl.DataFrame, tokens: pl.DataFrame
+    lines: pl.DataFrame, tokens: pl.DataFrame, texts: dict[str, str]
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[dict]]:
     """Table-3 cells and, per document, whether it is present and which variant it has."""
     cells = tokens.filter((pl.col("section") == "t3") & _is_cell).with_columns(
@@ -661,48 +511,98 @@ def _table3(
             | ((pl.col("n") == n_single) & ~pl.col("three_other"))
         )
     )
-    out = [_table3_sequential(cells, variants)]
-    issues: list[dict] = []
-    damaged = variants.filter(~pl.col("sequential"))
-    if not damaged.is_empty():
-        per_line = (
-            lines.filter(pl.col("section") == "t3")
-            .join(damaged.select("doc_id"), on="doc_id")
-            .join(
-                cells.group_by("doc_id", "line_no").agg(pl.col("token")),
-                on=["doc_id", "line_no"],
-                how="left",
+    sequential = _table3_sequential(cells, variants)
+    # A sequential reading that breaks an identity may be the layout's doing: read again.
+    doubtful = set(
+        broken_identities(
+            sequential.select(
+                "doc_id", pl.lit("table3").alias("table"), "row_key", "col_key", "value", "line"
             )
-            .with_columns(labels=pl.col("compact").str.count_matches(ROW_LABEL_ANY))
-            .sort("doc_id", "line_no")
-        )
-        by_doc = {key[0]: group for key, group in per_line.group_by("doc_id")}
-        for doc_id, variant, n in damaged.select("doc_id", "variant", "n").iter_rows():
-            doc = by_doc[doc_id]
-            if doc["labels"].max() >= GLUED_MIN_LABELS:
-                # Crawler text: the table on one line, its cells run together.
-                text = " ".join(doc["line"].to_list())
-                rows = _table3_glued(doc_id, text, doc["line_no"][0], variant, issues)
-            else:
-                issues.append(
-                    _issue(
-                        doc_id,
-                        "cell_count",
-                        "warning",
-                        f"table 3 has {n} cells where its {variant} rows have "
-                        f"{n_three if variant == 'three_other' else n_single}; "
-                        "rows were matched by label",
-                        "S-1",
-                    )
+        )["doc_id"].to_list()
+    )
+    out = [sequential.filter(~pl.col("doc_id").is_in(list(doubtful)))]
+    issues: list[dict] = []
+    again = set(variants.filter(~pl.col("sequential"))["doc_id"].to_list()) | doubtful
+    # Documents where no line holds table 3 (crawler text on one line) are read as a stream too.
+    again |= set(texts) - set(variants["doc_id"].to_list())
+    for doc_id, variant, n in (
+        variants.filter(~pl.col("sequential")).select("doc_id", "variant", "n").iter_rows()
+    ):
+        if n:
+            expected = len(TABLE3_VARIANTS[variant]) * N_COLS
+            issues.append(
+                _issue(
+                    doc_id,
+                    "cell_count",
+                    "warning",
+                    f"table 3 has {n} cells in reading order where {expected} were expected; "
+                    "rows were read by their labels",
+                    "S-1",
                 )
-                doc_lines = [
-                    (ln, c, t or [])
-                    for ln, c, t in doc.select("line_no", "compact", "token").iter_rows()
-                ]
-                rows = _table3_by_label(doc_id, doc_lines, variant, issues)
+            )
+    found = []
+    for doc_id in sorted(again):
+        rows, variant = _table3_stream(doc_id, texts[doc_id], issues)
+        if rows:
             out.append(_frame("table3", rows))
+            found.append((doc_id, variant))
+    variants = pl.concat(
+        [
+            variants.filter(~pl.col("doc_id").is_in(list(again))).select("doc_id", "variant"),
+            pl.DataFrame(found, schema={"doc_id": pl.String, "variant": pl.String}, orient="row"),
+        ]
+    )
     table3 = pl.concat([o.cast(SCHEMAS["table3"]) for o in out]) if out else empty("table3")
-    return table3, variants.select("doc_id", "variant"), issues
+    return table3, variants, issues
+
+
+def _table3_stream(doc_id: str, text: str, issues: list[dict]) -> tuple[list[dict], str]:
+    """Table 3 of one document read as a stream (stream.py), with an issue per null row."""
+    span = stream.find_region(text)
+    if span is None:
+        return [], ""
+    begin, end = span
+    region_text = text[begin:end]
+    labels = stream.STREAM_ROW
+    if sum(1 for k in TABLE3_VARIANTS["three_other"] if labels[k].search(region_text)) < (
+        GLUED_MIN_LABELS
+    ):
+        return [], ""
+    variant = "three_other" if re.search(r"逾期不补正|缴纳费用", region_text) else "single_other"
+    keys = TABLE3_VARIANTS[variant]
+    first_line = text.count("\n", 0, begin) + 1
+    verdicts, region = stream.read_table3(region_text, keys, first_line)
+    rows = []
+    for order, key in enumerate(keys):
+        verdict = verdicts[key]
+        if verdict.reason:
+            label = region.labels.get(key)
+            line = first_line + region_text.count("\n", 0, label[0]) if label else first_line
+            issues.append(
+                _issue(
+                    doc_id,
+                    verdict.code,
+                    "warning",
+                    f"table 3 row {key} left null: {verdict.reason}",
+                    "S-1",
+                    line,
+                )
+            )
+        rows += _row_cells(doc_id, key, order, verdict.tokens, verdict.lines)
+    split = [k for k in keys if "split" in verdicts[k].readings and not verdicts[k].reason]
+    if split:
+        issues.append(
+            _issue(
+                doc_id,
+                "cells_split",
+                "info",
+                f"table 3 cells run together in {len(split)} rows were split where the identities "
+                "leave exactly one reading",
+                None,
+                first_line,
+            )
+        )
+    return rows, variant
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1121,7 +1021,9 @@ def parse_batch(docs: pl.DataFrame) -> ParseResult:
     meta, issues = _meta_frame(lines)
     years = dict(meta.select("doc_id", "year").iter_rows())
     formats = _formats(lines, years)
-    table3, variants, t3_issues = _table3(lines, tokens)
+    table3, variants, t3_issues = _table3(
+        lines, tokens, dict(docs.select("doc_id", pl.col("text").fill_null("")).iter_rows())
+    )
     table4, t4_issues = _table4(tokens)
     fmt_only = {d: f for d, (f, _) in formats.items()}
     table2, t2_present, t2_issues = _table2(lines, tokens, fmt_only)

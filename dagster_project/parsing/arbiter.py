@@ -1,0 +1,180 @@
+"""Arbitrate between readings of table 3 with the report's own identities.
+
+A reading proposes, for each row, the seven values it read (or none). A row is *certain* when
+the layout put every one of its cells where a row's cells belong and no other reading disagrees;
+its values are kept whatever the identities say, and an identity broken among certain rows only
+is the source's own finding. Every other row is *in doubt*: its candidates are tried together,
+and a value is kept only where every combination that satisfies the identities (T3-1, T3-2,
+T3-3, each in every group whose cells are all known) agrees on it and every group the row takes
+part in could be checked. Anything else stays null, with an issue naming the candidates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+from dagster_project.parsing.identities import term_groups
+from dagster_project.parsing.labels import APPLICANT_COLUMNS
+
+Values = tuple[int, ...]
+# Most combinations of rows in doubt tried against the identities.
+MAX_COMBINATIONS = 20000
+RULES = ("T3-1", "T3-2", "T3-3")
+
+
+@dataclass
+class RowReadings:
+    """What the readings of a table propose for one row."""
+
+    key: str
+    candidates: dict[Values, list[str]] = field(default_factory=dict)  # values → readings
+    certain: bool = False
+    # Per candidate: the printed token and the line of each cell.
+    printed: dict[Values, tuple[list[str | None], list[int | None]]] = field(default_factory=dict)
+
+    def add(
+        self, values: Values, reading: str, tokens: list[str | None], lines: list[int | None]
+    ) -> None:
+        """Record one reading's values for this row."""
+        self.candidates.setdefault(values, []).append(reading)
+        self.printed.setdefault(values, (tokens, lines))
+
+
+@dataclass
+class Verdict:
+    """The values kept for a row (None where a cell stays null) and why the rest are null."""
+
+    values: tuple[int | None, ...]
+    tokens: list[str | None]
+    lines: list[int | None]
+    reason: str | None = None
+    code: str = "ambiguous_cells"  # or cell_missing: no reading found the row at all
+    readings: tuple[str, ...] = ()  # the readings that proposed the values kept
+
+
+def _describe(row: RowReadings) -> str:
+    if not row.candidates:
+        return "no reading found its seven cells"
+    return "; ".join(
+        f"{'+'.join(sorted(set(src)))}: {' '.join(map(str, vals))}"
+        for vals, src in row.candidates.items()
+    )
+
+
+def _groups(keys: tuple[str, ...]) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """The identity groups of table 3 over these rows: (rule, [(row, column index, coef)])."""
+    present = set(keys)
+    out = []
+    for (rule, _), terms in term_groups().items():
+        if rule not in RULES:
+            continue
+        cells = [
+            (row, APPLICANT_COLUMNS.index(col), coef)
+            for table, row, col, coef in terms
+            if table == "table3" and row in present
+        ]
+        if any(c < 0 for *_, c in cells) and any(c > 0 for *_, c in cells):
+            out.append((rule, cells))
+    return out
+
+
+def _holds(cells: list[tuple[str, int, int]], table: dict[str, Values | None]) -> bool | None:
+    """Whether a group holds; None if one of its rows is unknown."""
+    total = 0
+    for row, col, coef in cells:
+        values = table.get(row)
+        if values is None:
+            return None
+        total += values[col] * coef
+    return total == 0
+
+
+def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, Verdict]:
+    """The verdict on every row of a table 3 with these row keys."""
+    groups = _groups(keys)
+    fixed: dict[str, Values | None] = {}
+    doubt: dict[str, list[Values]] = {}
+    why: dict[str, str] = {}
+    own = {cells[0][0]: cells for rule, cells in groups if rule == "T3-3"}
+    for key in keys:
+        row = rows.get(key) or RowReadings(key)
+        if row.certain and len(row.candidates) == 1:
+            fixed[key] = next(iter(row.candidates))
+            continue
+        # A row in doubt keeps the readings whose own cells add up to its total.
+        options = [v for v in row.candidates if _holds(own[key], {key: v}) is not False]
+        if options:
+            doubt[key] = options
+        else:
+            fixed[key] = None
+            if row.candidates:
+                why[key] = "its cells do not add up to its total in any reading"
+    # Groups broken among certain rows alone are the source's findings: not held against doubt.
+    live = [
+        (rule, cells)
+        for rule, cells in groups
+        if not all(r in fixed for r, *_ in cells) or _holds(cells, fixed) is not False
+    ]
+    kept: dict[str, tuple[int | None, ...]] = {}
+    if doubt:
+        order = sorted(doubt)
+        options = [doubt[k] for k in order]
+        satisfying: list[tuple[Values, ...]] = []
+        if math.prod(len(o) for o in options) <= MAX_COMBINATIONS:
+            for combo in itertools.product(*options):
+                table = {**fixed, **dict(zip(order, combo, strict=True))}
+                if all(_holds(cells, table) is not False for _, cells in live):
+                    satisfying.append(combo)
+        unknown = {k for k, v in fixed.items() if v is None}
+        for i, key in enumerate(order):
+            # Every group the row takes part in must have been checked on known rows.
+            involved = [cells for _, cells in live if any(r == key for r, *_ in cells)]
+            unchecked = any(any(r in unknown for r, *_ in cells) for cells in involved)
+            if not satisfying:
+                why[key] = "the identities hold for none of the readings"
+            elif unchecked:
+                why[key] = "a row it must add up with could not be read, so it cannot be checked"
+            else:
+                agreed = tuple(
+                    col[0] if len(set(col)) == 1 else None
+                    for col in zip(*(combo[i] for combo in satisfying), strict=True)
+                )
+                kept[key] = agreed
+                if None in agreed:
+                    why[key] = "readings that satisfy the identities disagree"
+    verdicts: dict[str, Verdict] = {}
+    for key in keys:
+        row = rows.get(key) or RowReadings(key)
+        values = fixed.get(key) if key in fixed else kept.get(key)
+        if values is None:
+            reason = why.get(key) or "no reading found its row"
+            verdicts[key] = Verdict(
+                (None,) * len(APPLICANT_COLUMNS),
+                [None] * len(APPLICANT_COLUMNS),
+                [None] * len(APPLICANT_COLUMNS),
+                f"{reason} ({_describe(row)})",
+                "ambiguous_cells" if row.candidates else "cell_missing",
+            )
+            continue
+        source = values if values in row.printed else None
+        if source is None:
+            # A partly agreed row: keep the printed tokens of the agreed cells only.
+            tokens = [None if v is None else str(v) for v in values]
+            lines = [None] * len(values)
+            for vals, (toks, lns) in row.printed.items():
+                lines = [ln if v is not None else None for v, ln in zip(values, lns, strict=True)]
+                tokens = [
+                    t if v is not None and w == v else (None if v is None else str(v))
+                    for v, w, t in zip(values, vals, toks, strict=True)
+                ]
+                break
+        else:
+            tokens, lines = row.printed[source]
+        reason = None
+        if None in values:
+            reason = f"{why.get(key, 'readings disagree')} ({_describe(row)})"
+        readings = tuple(sorted(set(row.candidates.get(values, []))))
+        verdicts[key] = Verdict(values, list(tokens), list(lines), reason, readings=readings)
+    return verdicts

@@ -1,0 +1,306 @@
+"""Table 3 read from a report's text as one stream, whatever its line breaks.
+
+Where the line-by-line reader of `parse.py` cannot read a table 3 that satisfies its identities,
+this reader takes the text between the table's heading and table 4 as a stream. It finds the row
+labels in it (split by line breaks, spaces or span boundaries, run into their numbers, cut short
+or damaged by OCR), then reads the table in several independent ways:
+
+- segments: a row's cells are the numbers between its label and the next row's label; a row
+  whose label goes on after some of its numbers (a wrapped label in PDF text) is read both as
+  printed and with the number printed first taken as the total; digits run together (crawler
+  text) are split where the row's own identity allows;
+- sequence: every cell of the table in reading order, seven to a row, when the count fits;
+- columns: in space-aligned text (`pdftotext -layout`), each number goes to the column whose
+  position it sits under, and a column left empty is a blank cell (zero).
+
+The arbiter (`arbiter.py`) keeps what the identities settle. Each layout family is one function
+below; a new family is a new reading added to `read_table3`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from statistics import median
+
+from dagster_project.parsing import glued
+from dagster_project.parsing.arbiter import RowReadings, Verdict, arbitrate
+from dagster_project.parsing.labels import APPLICANT_COLUMNS, ROW_BY_KEY, ROW_REGEX
+
+HAN = "\u4e00-\u9fff"
+N_COLS = len(APPLICANT_COLUMNS)
+
+# Row labels searched in whitespace-free text, without line anchors.
+STREAM_ROW = {
+    key: re.compile(p.pattern.replace("^", "").replace("$", "")) for key, p in ROW_REGEX.items()
+}
+STREAM_ROW["other_misc"] = re.compile(r"其他(?!法律|处理|对外|情形|结果|组织)")
+STREAM_ROW["other"] = re.compile(r"其他处理")
+STREAM_ROW["total"] = re.compile(r"\(?七\)?(?:总计|合计)")
+STREAM_ROW["denied_law"] = re.compile(r"其他法律|法规禁止")
+
+# Where table 3 starts and ends in whitespace-free text.
+T3_START = re.compile(r"三[、.,]?收到和处理政府信息公开申请|收到和处理政府信息公开申请情况")
+T3_END = re.compile(r"四[、.,]?政府信息公开行政复议|行政复议[、,]?行政诉讼情况|五[、.,]?存在的")
+
+# Digits that are not cells: enumerators before a label (1.属于…), generic OCR headers (数据3).
+_NOT_CELLS = re.compile(rf"[1-9][.、,]\s*(?=[{HAN}“\"(])|数据\d")
+_CELL = re.compile(r"\d{1,3}(?:,\d{3})+|\d+|(?<![^\s|])[—–\-/]{1,2}(?![^\s|])")
+_MD_EMPTY = re.compile(r"\|[ \t]*(?=\|)")
+_WORD = re.compile(rf"[{HAN}]")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A number, dash or blank cell of the stream with where it was printed."""
+
+    text: str  # "" for a blank cell
+    kind: str  # number (a count or a dash), field (an empty markdown field), line (a blank line)
+    start: int  # offset in the region text
+    end: int
+    line: int
+    col: int  # offset of the cell's end in its line: the column it sits under
+    page: int
+
+
+def _blank_out(text: str, pattern: re.Pattern[str]) -> str:
+    return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
+@dataclass
+class Region:
+    """Table 3 of one report as a stream: text, cells and the labels found in it."""
+
+    text: str
+    first_line: int
+    cells: list[Cell]
+    labels: dict[str, tuple[int, int]]  # key → (start, end) offsets of its label
+    in_order: dict[str, bool]
+    flattened: bool
+    layout: bool
+
+
+def find_region(text: str) -> tuple[int, int] | None:
+    """Offsets of table 3 in a report's text: from its heading (or first row) to table 4."""
+    where = [i for i, ch in enumerate(text) if not ch.isspace()]
+    compact = "".join(text[i] for i in where)
+    start = T3_START.search(compact)
+    first = STREAM_ROW["new_received"].search(compact, start.end() if start else 0)
+    if first is None:
+        return None
+    begin = start.start() if start else first.start()
+    end = T3_END.search(compact, first.end())
+    stop = STREAM_ROW["carried_forward"].search(compact, first.end())
+    if end is not None and stop is not None and end.start() < stop.start():
+        # A heading quoted inside the table (OCR headers): the table ends after its last row.
+        end = T3_END.search(compact, stop.end())
+    return where[begin], (where[end.start()] if end else len(text))
+
+
+def _cells(text: str, first_line: int) -> list[Cell]:
+    """Every cell-like token of the region, blank cells included (a whitespace-only line of a
+    one-cell-per-line rendering, an empty markdown field)."""
+    cells: list[Cell] = []
+    offset = 0
+    page = 0
+    for n, line in enumerate(text.split("\n")):
+        page += line.count("\f")
+        is_md = line.lstrip().startswith("|")
+        if line and not line.strip():
+            cells.append(Cell("", "line", offset, offset + len(line), first_line + n, 0, page))
+        else:
+            found = [(m.start(), m.end(), m.group(), "number") for m in _CELL.finditer(line)]
+            if is_md:
+                # An empty field before the row's label is a row-span cell, not a value.
+                label_end = max((m.end() for m in _WORD.finditer(line)), default=0)
+                found += [
+                    (m.start() + 1, m.end(), "", "field")
+                    for m in _MD_EMPTY.finditer(line)
+                    if m.start() >= label_end
+                ]
+                found.sort()
+            for s, e, tok, kind in found:
+                cells.append(Cell(tok, kind, offset + s, offset + e, first_line + n, e, page))
+        offset += len(line) + 1
+    return cells
+
+
+def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
+    """Locate the row labels of a table-3 region and its cells."""
+    clean = _blank_out(text, _NOT_CELLS)
+    where = [i for i, ch in enumerate(clean) if not ch.isspace() and not ch.isdigit()]
+    compact = "".join(clean[i] for i in where)
+    labels: dict[str, tuple[int, int]] = {}
+    in_order: dict[str, bool] = {}
+    pos = 0
+    for key in keys:
+        m = STREAM_ROW[key].search(compact, pos)
+        ordered = m is not None
+        if m is None:
+            m = STREAM_ROW[key].search(compact)
+            if m is None or any(s <= where[m.start()] < e for s, e in labels.values()):
+                continue
+        labels[key] = (where[m.start()], where[m.end() - 1] + 1)
+        in_order[key] = ordered
+        if ordered:
+            pos = m.end()
+    lines = [ln for ln in clean.split("\n") if ln.strip()]
+    layout = sum(1 for ln in lines if re.search(r"\d\s{2,}\d", ln)) >= 3
+    return Region(
+        text=clean,
+        first_line=first_line,
+        cells=_cells(clean, first_line),
+        labels=labels,
+        in_order=in_order,
+        flattened=len(lines) <= 3,
+        layout=layout,
+    )
+
+
+def _value(token: str) -> int:
+    return 0 if not token or not token[0].isdigit() else int(token.replace(",", ""))
+
+
+def _tail_follows(row_key: str, before: str, after: str) -> bool:
+    """Whether the label of a row goes on after its first numbers (a wrapped label)."""
+    label = re.sub(r"\s", "", ROW_BY_KEY[row_key].label)
+    m = STREAM_ROW[row_key].search(label)
+    tail = re.sub(rf"[^{HAN}]", "", label[m.end() :]) if m else ""
+    head = re.sub(rf"[^{HAN}]", "", after)[:3]
+    return len(head) == 3 and head in tail and not before.endswith(tail[-3:])
+
+
+def _solid(seg: list[Cell]) -> list[Cell]:
+    """The cells of a segment that are surely cells: numbers, empty markdown fields, and blank
+    lines between two numbers (a blank line before or after them may only separate rows)."""
+    idx = [i for i, c in enumerate(seg) if c.kind == "number"]
+    if not idx:
+        return [c for c in seg if c.kind == "field"]
+    return [c for i, c in enumerate(seg) if c.kind != "line" or idx[0] < i < idx[-1]]
+
+
+def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]) -> None:
+    """The cells between each label and the next; certain rows are marked."""
+    order = sorted(region.labels.items(), key=lambda kv: kv[1][0])
+    prefix = 0
+    for i, (key, (_, end)) in enumerate(order):
+        stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
+        seg = [c for c in region.cells if end <= c.start < stop]
+        nums = [c for c in seg if c.kind == "number"]
+        solid = _solid(seg)
+        row = rows[key]
+        options: list[list[Cell]] = []
+        for cells in (solid, nums, seg):
+            if len(cells) == N_COLS and cells not in options:
+                options.append(cells)
+        wrapped = False
+        if nums:
+            before = region.text[end : nums[0].start]
+            after_text = region.text[nums[-1].end : stop]
+            between = region.text[nums[0].start : nums[-1].end]
+            wrapped = _tail_follows(key, before, after_text) or bool(_WORD.search(between))
+        for cells in options:
+            values = tuple(_value(c.text) for c in cells)
+            row.add(values, "segments", [c.text for c in cells], [c.line for c in cells])
+            if wrapped:
+                # The number printed first (on the label's first line) is the row's total.
+                moved = cells[1:] + cells[:1]
+                row.add(
+                    tuple(_value(c.text) for c in moved),
+                    "segments",
+                    [c.text for c in moved],
+                    [c.line for c in moved],
+                )
+        if (
+            not options
+            and nums
+            and (region.flattened or any(len(c.text) > 1 and c.text[0] == "0" for c in nums))
+        ):
+            runs = [c.text for c in nums]
+            for values in glued.split_runs(runs, [(0, N_COLS - 1)]) or []:
+                row.add(values, "split", [str(v) for v in values], [nums[0].line] * N_COLS)
+        row.certain = (
+            options == [solid]
+            and not wrapped
+            and region.in_order.get(key, False)
+            and (region.flattened or prefix == keys.index(key) * N_COLS)
+        )
+        prefix += len(solid)
+
+
+def _sequence(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]) -> None:
+    """Every cell of the table in reading order, seven to a row, when the count fits."""
+    if not region.labels or region.flattened:
+        return
+    first = min(s for s, _ in region.labels.values())
+    for kinds in (("number",), ("number", "field"), ("number", "field", "line")):
+        cells = [c for c in region.cells if c.start >= first and c.kind in kinds]
+        if len(cells) != len(keys) * N_COLS:
+            continue
+        for i, key in enumerate(keys):
+            part = cells[i * N_COLS : (i + 1) * N_COLS]
+            rows[key].add(
+                tuple(_value(c.text) for c in part),
+                "sequence",
+                [c.text for c in part],
+                [c.line for c in part],
+            )
+        return
+
+
+def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]) -> None:
+    """Space-aligned text: each number to the column it sits under, per page."""
+    if not region.layout:
+        return
+    numbers = [c for c in region.cells if c.kind == "number"]
+    by_line: dict[int, list[Cell]] = {}
+    for c in numbers:
+        by_line.setdefault(c.line, []).append(c)
+    anchors: dict[int, list[float]] = {}
+    full: dict[int, list[list[int]]] = {}
+    for cells in by_line.values():
+        if len(cells) == N_COLS:
+            full.setdefault(cells[0].page, []).append([c.col for c in cells])
+    for page, lines in full.items():
+        cols = [median(col) for col in zip(*lines, strict=True)]
+        if all(b > a for a, b in zip(cols, cols[1:], strict=False)):
+            anchors[page] = cols
+    order = sorted(region.labels.items(), key=lambda kv: kv[1][0])
+    for i, (key, (_, end)) in enumerate(order):
+        stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
+        nums = [c for c in numbers if end <= c.start < stop]
+        if not nums or len(nums) > N_COLS or len({c.page for c in nums}) != 1:
+            continue
+        cols = anchors.get(nums[0].page)
+        if cols is None:
+            continue
+        tolerance = min(b - a for a, b in zip(cols, cols[1:], strict=False)) / 2
+        placed: dict[int, Cell] = {}
+        for c in nums:
+            j = min(range(N_COLS), key=lambda k: abs(cols[k] - c.col))
+            if abs(cols[j] - c.col) >= tolerance or j in placed:
+                placed = {}
+                break
+            placed[j] = c
+        if len(placed) != len(nums):
+            continue
+        tokens = [placed[j].text if j in placed else "" for j in range(N_COLS)]
+        lines = [placed[j].line if j in placed else nums[0].line for j in range(N_COLS)]
+        rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+
+
+READINGS = (_segments, _sequence, _columns)
+
+
+def read_table3(
+    text: str, keys: tuple[str, ...], first_line: int = 1
+) -> tuple[dict[str, Verdict], Region]:
+    """Every reading of one table-3 region, arbitrated: a verdict per row."""
+    region = read_region(text, keys, first_line)
+    rows = {key: RowReadings(key) for key in keys}
+    for reading in READINGS:
+        reading(region, keys, rows)
+    for row in rows.values():
+        if len(row.candidates) > 1:
+            row.certain = False
+    return arbitrate(keys, rows), region
