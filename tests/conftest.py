@@ -19,9 +19,7 @@ from dagster_project.paths import DATA_DIR_ENV, DataPaths
 
 # Property tests: `make test` replays the same examples on every run, so a verdict depends on
 # the code alone; `make fuzz` explores new ones (found failures print a reproduce blob).
-settings.register_profile(
-    "replay", derandomize=True, database=None, print_blob=True, deadline=None
-)
+settings.register_profile("replay", derandomize=True, database=None, print_blob=True, deadline=None)
 settings.register_profile("explore", derandomize=False, print_blob=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "replay"))
 

@@ -301,6 +301,11 @@ _TITLE_AGENCY_FIRST = re.compile(
 _TITLE_YEAR_FIRST = re.compile(
     rf"(20\d\d)年度?([{HAN}()]{{2,40}}?{_AGENCY_SUFFIX})政府信息公开(?:工作)?(?:年度)?报告"
 )
+# A crawler's page metadata names the report in a title field; the name may end in any word
+# (平潭综合实验区, …管委会), since the field holds nothing else.
+_META_TITLE = re.compile(
+    rf"^(?:标题|名称|题目)[:]?([{HAN}()]{{2,40}}?)(20\d\d)年度?[^。]{{0,20}}?政府信息公开"
+)
 _TITLE_LINE = re.compile(rf"^([{HAN}()]{{2,40}}{_AGENCY_SUFFIX})$")
 _TITLE_YEAR = re.compile(r"(20\d\d)年度?[^。]{0,30}?政府信息公开(?:工作)?(?:年度)?报告")
 _PERIOD_YEAR = re.compile(r"统计期限(?:为|是)?自?(20\d\d)年")
@@ -322,12 +327,16 @@ def _expand_agency(agency: str, body: str) -> str:
     return agency
 
 
+def _first_line_match(pattern: re.Pattern[str], head: str) -> re.Match[str] | None:
+    return next((m for line in head.split("\n") if (m := pattern.match(line))), None)
+
+
 def _metadata(doc_id: str, head: str, body: str, s1: str) -> tuple[dict, list[dict]]:
     """Agency and reporting year from the title, else from the body (compact texts)."""
     issues: list[dict] = []
     agency = year = None
     year_source = agency_source = None
-    if m := _TITLE_AGENCY_FIRST.search(head):
+    if m := _TITLE_AGENCY_FIRST.search(head) or _first_line_match(_META_TITLE, head):
         agency, year = m.group(1), int(m.group(2))
     elif m := _TITLE_YEAR_FIRST.search(head):
         year, agency = int(m.group(1)), m.group(2)
@@ -609,9 +618,22 @@ def _table3_stream(doc_id: str, text: str, issues: list[dict]) -> tuple[list[dic
 # Table 4
 
 
-def _table4(tokens: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
+def _table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFrame, list[dict]]:
     """Table-4 cells: fifteen in reading order, or the one reading the identities allow."""
-    cells = tokens.filter((pl.col("section") == "t4") & _is_cell).with_columns(
+    cells = tokens.filter((pl.col("section") == "t4") & _is_cell)
+    # Crawler text on one line has no table-4 section: its cells are found in the stream.
+    seen = set(cells["doc_id"].unique().to_list())
+    streamed = [
+        {"doc_id": d, "section": "t4", "line_no": found[1], "header": False, "token": t}
+        for d in sorted(set(texts) - seen)
+        if (found := stream.table4_cells(texts[d])) is not None
+        for t in found[0]
+    ]
+    if streamed:
+        cells = pl.concat(
+            [cells, pl.DataFrame(streamed, schema=cells.schema, orient="row")], how="vertical"
+        )
+    cells = cells.with_columns(
         ordinal=pl.int_range(pl.len()).over("doc_id"), n=pl.len().over("doc_id")
     )
     keys = pl.DataFrame(
@@ -1021,10 +1043,9 @@ def parse_batch(docs: pl.DataFrame) -> ParseResult:
     meta, issues = _meta_frame(lines)
     years = dict(meta.select("doc_id", "year").iter_rows())
     formats = _formats(lines, years)
-    table3, variants, t3_issues = _table3(
-        lines, tokens, dict(docs.select("doc_id", pl.col("text").fill_null("")).iter_rows())
-    )
-    table4, t4_issues = _table4(tokens)
+    texts = dict(docs.select("doc_id", pl.col("text").fill_null("")).iter_rows())
+    table3, variants, t3_issues = _table3(lines, tokens, texts)
+    table4, t4_issues = _table4(tokens, texts)
     fmt_only = {d: f for d, (f, _) in formats.items()}
     table2, t2_present, t2_issues = _table2(lines, tokens, fmt_only)
     narrative = _narrative(lines)

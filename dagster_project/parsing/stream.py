@@ -182,7 +182,10 @@ def _solid(seg: list[Cell]) -> list[Cell]:
 def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]) -> None:
     """The cells between each label and the next; certain rows are marked."""
     order = sorted(region.labels.items(), key=lambda kv: kv[1][0])
-    prefix = 0
+    # Numbers above the first row (beyond the header's) may belong to it: count them.
+    prefix = sum(
+        1 for c in region.cells if c.kind == "number" and order and c.start < order[0][1][0]
+    )
     for i, (key, (_, end)) in enumerate(order):
         stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
         seg = [c for c in region.cells if end <= c.start < stop]
@@ -219,9 +222,12 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
             runs = [c.text for c in nums]
             for values in glued.split_runs(runs, [(0, N_COLS - 1)]) or []:
                 row.add(values, "split", [str(v) for v in values], [nums[0].line] * N_COLS)
+        lines = [c.line for c in solid]
         row.certain = (
             options == [solid]
             and not wrapped
+            # on one line, or one to a line (a number wrapped inside its cell spans two lines)
+            and (len(set(lines)) == 1 or len(set(lines)) == len(lines))
             and region.in_order.get(key, False)
             and (region.flattened or prefix == keys.index(key) * N_COLS)
         )
@@ -248,44 +254,90 @@ def _sequence(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
         return
 
 
+def _anchors(cells: list[Cell]) -> list[float] | None:
+    """The seven column positions of one page of space-aligned text: the numbers' left edges
+    (or right edges) fall into exactly seven tight clusters, one per column."""
+    for edge in (lambda c: c.col - len(c.text), lambda c: c.col):
+        positions = sorted(edge(c) for c in cells)
+        clusters: list[list[int]] = []
+        for x in positions:
+            if clusters and x - clusters[-1][-1] <= 1:
+                clusters[-1].append(x)
+            else:
+                clusters.append([x])
+        if len(clusters) == N_COLS:
+            return [median(c) for c in clusters]
+    return None
+
+
+# The first characters of each column's header, as a wrapped header cell prints them.
+_HEADER_WORDS = ("自然", "商业", "科研", "社会", "法律", "其他", "总计")
+
+
+def _header_anchors(text: str) -> tuple[int, list[float]] | None:
+    """Column positions from the header of a space-aligned table 3: where each column's header
+    word starts, when every word is found once, left to right."""
+    found: dict[str, int] = {}
+    for line in text.split("\n"):
+        if "|" in line:
+            return None
+        for word in _HEADER_WORDS:
+            for m in re.finditer(rf"(?<!或){word}", line):
+                if word in found:
+                    return None
+                found[word] = m.start()
+    if len(found) != N_COLS:
+        return None
+    xs = [float(found[w]) for w in _HEADER_WORDS]
+    if any(b - a < 3 for a, b in zip(xs, xs[1:], strict=False)):
+        return None
+    return 0, xs
+
+
+def _agree(a: list[float], b: list[float]) -> bool:
+    return all(abs(x - y) <= 1.5 for x, y in zip(a, b, strict=True))
+
+
 def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]) -> None:
-    """Space-aligned text: each number to the column it sits under, per page."""
+    """Space-aligned text: each number to the column it sits under, per page; a column left
+    empty is a blank cell, and a row with no number at all a row of blanks."""
     if not region.layout:
         return
-    numbers = [c for c in region.cells if c.kind == "number"]
-    by_line: dict[int, list[Cell]] = {}
-    for c in numbers:
-        by_line.setdefault(c.line, []).append(c)
-    anchors: dict[int, list[float]] = {}
-    full: dict[int, list[list[int]]] = {}
-    for cells in by_line.values():
-        if len(cells) == N_COLS:
-            full.setdefault(cells[0].page, []).append([c.col for c in cells])
-    for page, lines in full.items():
-        cols = [median(col) for col in zip(*lines, strict=True)]
-        if all(b > a for a, b in zip(cols, cols[1:], strict=False)):
-            anchors[page] = cols
     order = sorted(region.labels.items(), key=lambda kv: kv[1][0])
-    for i, (key, (_, end)) in enumerate(order):
+    if not order:
+        return
+    numbers = [c for c in region.cells if c.kind == "number" and c.start >= order[0][1][0]]
+    pages: dict[int, list[Cell]] = {}
+    for c in numbers:
+        pages.setdefault(c.page, []).append(c)
+    anchors = {page: _anchors(cells) for page, cells in pages.items()}
+    header = _header_anchors(region.text[: order[0][1][0]])
+    if header is not None:
+        page = region.text.count("\f", 0, order[0][1][0])
+        if anchors.get(page) is None or _agree(anchors[page], header[1]):
+            anchors[page] = header[1]
+    for i, (key, (start, end)) in enumerate(order):
         stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
         nums = [c for c in numbers if end <= c.start < stop]
-        if not nums or len(nums) > N_COLS or len({c.page for c in nums}) != 1:
+        page = region.text.count("\f", 0, start)
+        if len(nums) > N_COLS or any(c.page != page for c in nums):
             continue
-        cols = anchors.get(nums[0].page)
+        cols = anchors.get(page)
         if cols is None:
             continue
         tolerance = min(b - a for a, b in zip(cols, cols[1:], strict=False)) / 2
         placed: dict[int, Cell] = {}
         for c in nums:
-            j = min(range(N_COLS), key=lambda k: abs(cols[k] - c.col))
-            if abs(cols[j] - c.col) >= tolerance or j in placed:
-                placed = {}
+            x = c.col - len(c.text)
+            j = min(range(N_COLS), key=lambda k: min(abs(cols[k] - x), abs(cols[k] - c.col)))
+            if min(abs(cols[j] - x), abs(cols[j] - c.col)) >= tolerance or j in placed:
                 break
             placed[j] = c
         if len(placed) != len(nums):
             continue
+        line = region.first_line + region.text.count("\n", 0, end)
         tokens = [placed[j].text if j in placed else "" for j in range(N_COLS)]
-        lines = [placed[j].line if j in placed else nums[0].line for j in range(N_COLS)]
+        lines = [placed[j].line if j in placed else line for j in range(N_COLS)]
         rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
 
 
@@ -304,3 +356,26 @@ def read_table3(
         if len(row.candidates) > 1:
             row.certain = False
     return arbitrate(keys, rows), region
+
+
+# Table 4 in whitespace-free text: from its heading to section 五.
+T4_START = re.compile(r"四[、.,]?政府信息公开行政复议")
+T4_END = re.compile(r"五[、.,]?(?:政府信息公开工作)?存在的|五[、.,]?其他需要")
+
+
+def table4_cells(text: str) -> tuple[list[str], int] | None:
+    """The cell tokens of table 4 in a report whose lines do not separate its sections
+    (crawler text on one line), and the line they stand on; None without a table 4."""
+    where = [i for i, ch in enumerate(text) if not ch.isspace()]
+    compact = "".join(text[i] for i in where)
+    start = T4_START.search(compact)
+    if start is None:
+        return None
+    end = T4_END.search(compact, start.end())
+    begin, stop = where[start.end() - 1] + 1, (where[end.start()] if end else len(text))
+    if "结果维持" not in compact[start.end() : end.start() if end else len(compact)]:
+        return None  # a heading without the table's header: no table 4
+    tokens = [m.group() for m in _CELL.finditer(_blank_out(text[begin:stop], _NOT_CELLS))]
+    if sum(len(t) for t in tokens) < 15:
+        return None
+    return tokens, text.count("\n", 0, begin) + 1
