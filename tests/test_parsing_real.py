@@ -125,7 +125,8 @@ def render_default(table3: dict[str, list[int]], blank_zero: bool) -> str:
 
 
 def _report(table3: dict[str, list[int]], body: str) -> bytes:
-    head = "某某市某某局2024年政府信息公开工作年度报告\n一、总体情况\n（略）\n二、主动公开政府信息情况\n"
+    head = "某某市某某局2024年政府信息公开工作年度报告\n一、总体情况\n（略）\n"
+    head += "二、主动公开政府信息情况\n"
     return (head + body + "五、存在的主要问题及改进情况\n无\n").encode()
 
 

@@ -149,12 +149,12 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
         row = rows.get(key) or RowReadings(key)
         values = fixed.get(key) if key in fixed else kept.get(key)
         if values is None:
-            reason = why.get(key) or "no reading found its row"
+            reason = why.get(key)
             verdicts[key] = Verdict(
                 (None,) * len(APPLICANT_COLUMNS),
                 [None] * len(APPLICANT_COLUMNS),
                 [None] * len(APPLICANT_COLUMNS),
-                f"{reason} ({_describe(row)})",
+                f"{reason} ({_describe(row)})" if reason else _describe(row),
                 "ambiguous_cells" if row.candidates else "cell_missing",
             )
             continue
