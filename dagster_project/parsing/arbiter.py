@@ -11,8 +11,6 @@ part in could be checked. Anything else stays null, with an issue naming the can
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import dataclass, field
 
 from dagster_project.parsing.identities import term_groups
@@ -91,6 +89,68 @@ def _holds(cells: list[tuple[str, int, int]], table: dict[str, Values | None]) -
     return total == 0
 
 
+def _feasible(cells: list[tuple[str, int, int]], table: dict[str, Values | None]) -> bool:
+    """Whether a group can still hold: counts are never negative, so the side whose terms are
+    all known cannot fall short of what the other side has so far."""
+    parts = reported = 0
+    parts_known = reported_known = True
+    for row, col, coef in cells:
+        values = table.get(row)
+        if values is None:
+            if coef > 0:
+                parts_known = False
+            else:
+                reported_known = False
+        elif coef > 0:
+            parts += values[col]
+        else:
+            reported += values[col]
+    if parts_known and reported_known:
+        return parts == reported
+    if parts_known:
+        return reported <= parts
+    if reported_known:
+        return parts <= reported
+    return True
+
+
+def _search(
+    order: list[str],
+    doubt: dict[str, list[Values]],
+    fixed: dict[str, Values | None],
+    live: list[tuple[str, list[tuple[str, int, int]]]],
+) -> tuple[list[tuple[Values, ...]], bool]:
+    """Every combination of the rows' candidates under which each group holds, found depth
+    first: a group is checked as soon as its last row is given. Returns the combinations and
+    whether the search ran to its end (it stops after MAX_COMBINATIONS steps)."""
+    # The groups to check once the row at each depth is given: those it takes part in.
+    due: list[list[list[tuple[str, int, int]]]] = [
+        [cells for _, cells in live if any(r == key for r, *_ in cells)] for key in order
+    ]
+    table: dict[str, Values | None] = dict(fixed)
+    found: list[tuple[Values, ...]] = []
+    steps = 0
+
+    def walk(depth: int) -> bool:
+        nonlocal steps
+        if depth == len(order):
+            found.append(tuple(table[k] for k in order))  # type: ignore[misc]
+            return len(found) <= MAX_COMBINATIONS
+        key = order[depth]
+        for values in doubt[key]:
+            steps += 1
+            if steps > MAX_COMBINATIONS * 10:
+                return False
+            table[key] = values
+            if all(_feasible(cells, table) for cells in due[depth]) and not walk(depth + 1):
+                return False
+        table.pop(key, None)
+        return True
+
+    complete = walk(0)
+    return (found, True) if complete else ([], False)
+
+
 def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, Verdict]:
     """The verdict on every row of a table 3 with these row keys."""
     groups = _groups(keys)
@@ -119,20 +179,17 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
     ]
     kept: dict[str, tuple[int | None, ...]] = {}
     if doubt:
-        order = sorted(doubt)
-        options = [doubt[k] for k in order]
-        satisfying: list[tuple[Values, ...]] = []
-        if math.prod(len(o) for o in options) <= MAX_COMBINATIONS:
-            for combo in itertools.product(*options):
-                table = {**fixed, **dict(zip(order, combo, strict=True))}
-                if all(_holds(cells, table) is not False for _, cells in live):
-                    satisfying.append(combo)
+        # The total first: once it is known, every group it closes bounds the rows after it.
+        order = sorted(doubt, key=lambda k: (k != "total", len(doubt[k])))
+        satisfying, complete = _search(order, doubt, fixed, live)
         unknown = {k for k, v in fixed.items() if v is None}
         for i, key in enumerate(order):
             # Every group the row takes part in must have been checked on known rows.
             involved = [cells for _, cells in live if any(r == key for r, *_ in cells)]
             unchecked = any(any(r in unknown for r, *_ in cells) for cells in involved)
-            if not satisfying:
+            if not complete:
+                why[key] = "too many combinations of readings to check"
+            elif not satisfying:
                 why[key] = "the identities hold for none of the readings"
             elif unchecked:
                 why[key] = "a row it must add up with could not be read, so it cannot be checked"

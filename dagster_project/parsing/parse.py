@@ -669,7 +669,16 @@ def _table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFrame, 
             values = tokens_[start : start + 15]
             cell_lines = line_nos[start : start + 15]
             note = "the identities leave one reading"
-        elif n < len(TABLE4_CELLS) and (readings := glued.split_runs(tokens_, T4_GROUPS)):
+        elif n < len(TABLE4_CELLS) and (columns := stream.table4_columns(texts[doc_id])):
+            values, cell_lines = columns
+            note = "blank cells found by the column each number sits under"
+        elif (
+            n < len(TABLE4_CELLS)
+            # Digits are split only where they were surely run together (a cell never has a
+            # leading zero): blanks that vanished from PDF text must not be split into.
+            and any(len(t) > 1 and t[0] == "0" for t in tokens_)
+            and (readings := glued.split_runs(tokens_, T4_GROUPS))
+        ):
             if len(readings) == 1:
                 values = [str(v) for v in readings[0]]
                 note = "cells run together were split where the identities leave one reading"

@@ -19,6 +19,7 @@ below; a new family is a new reading added to `read_table3`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from statistics import median
@@ -254,19 +255,28 @@ def _sequence(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
         return
 
 
-def _anchors(cells: list[Cell]) -> list[float] | None:
+Anchors = tuple[str, list[float]]  # which edge of a number ("start" or "end"), column positions
+_EDGES = {"start": lambda c: c.col - len(c.text), "end": lambda c: c.col}
+
+
+def _clusters(positions: list[int]) -> list[float]:
+    """Positions that lie within a character of each other, as one column each."""
+    groups: list[list[int]] = []
+    for x in sorted(positions):
+        if groups and x - groups[-1][-1] <= 1:
+            groups[-1].append(x)
+        else:
+            groups.append([x])
+    return [median(g) for g in groups]
+
+
+def _anchors(cells: list[Cell]) -> Anchors | None:
     """The seven column positions of one page of space-aligned text: the numbers' left edges
     (or right edges) fall into exactly seven tight clusters, one per column."""
-    for edge in (lambda c: c.col - len(c.text), lambda c: c.col):
-        positions = sorted(edge(c) for c in cells)
-        clusters: list[list[int]] = []
-        for x in positions:
-            if clusters and x - clusters[-1][-1] <= 1:
-                clusters[-1].append(x)
-            else:
-                clusters.append([x])
-        if len(clusters) == N_COLS:
-            return [median(c) for c in clusters]
+    for edge, at in _EDGES.items():
+        found = _clusters([at(c) for c in cells])
+        if len(found) == N_COLS:
+            return edge, found
     return None
 
 
@@ -274,7 +284,7 @@ def _anchors(cells: list[Cell]) -> list[float] | None:
 _HEADER_WORDS = ("自然", "商业", "科研", "社会", "法律", "其他", "总计")
 
 
-def _header_anchors(text: str) -> tuple[int, list[float]] | None:
+def _header_anchors(text: str) -> Anchors | None:
     """Column positions from the header of a space-aligned table 3: where each column's header
     word starts, when every word is found once, left to right."""
     found: dict[str, int] = {}
@@ -291,11 +301,11 @@ def _header_anchors(text: str) -> tuple[int, list[float]] | None:
     xs = [float(found[w]) for w in _HEADER_WORDS]
     if any(b - a < 3 for a, b in zip(xs, xs[1:], strict=False)):
         return None
-    return 0, xs
+    return "start", xs
 
 
-def _agree(a: list[float], b: list[float]) -> bool:
-    return all(abs(x - y) <= 1.5 for x, y in zip(a, b, strict=True))
+def _agree(a: Anchors, b: Anchors) -> bool:
+    return a[0] == b[0] and all(abs(x - y) <= 1.5 for x, y in zip(a[1], b[1], strict=True))
 
 
 def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]) -> None:
@@ -314,31 +324,52 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
     header = _header_anchors(region.text[: order[0][1][0]])
     if header is not None:
         page = region.text.count("\f", 0, order[0][1][0])
-        if anchors.get(page) is None or _agree(anchors[page], header[1]):
-            anchors[page] = header[1]
+        if anchors.get(page) is None or _agree(anchors[page], header):
+            anchors[page] = header
     for i, (key, (start, end)) in enumerate(order):
         stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
         nums = [c for c in numbers if end <= c.start < stop]
         page = region.text.count("\f", 0, start)
+        found = anchors.get(page)
         if len(nums) > N_COLS or any(c.page != page for c in nums):
             continue
-        cols = anchors.get(page)
-        if cols is None:
+        if found is None:
+            _placements(rows[key], nums, region.first_line + region.text.count("\n", 0, end))
             continue
+        edge, cols = found
+        at = _EDGES[edge]
         tolerance = min(b - a for a, b in zip(cols, cols[1:], strict=False)) / 2
         placed: dict[int, Cell] = {}
+        tight = True
         for c in nums:
-            x = c.col - len(c.text)
-            j = min(range(N_COLS), key=lambda k: min(abs(cols[k] - x), abs(cols[k] - c.col)))
-            if min(abs(cols[j] - x), abs(cols[j] - c.col)) >= tolerance or j in placed:
+            j = min(range(N_COLS), key=lambda k: abs(cols[k] - at(c)))
+            if abs(cols[j] - at(c)) >= tolerance or j in placed:
                 break
+            tight = tight and abs(cols[j] - at(c)) <= 1.5
             placed[j] = c
-        if len(placed) != len(nums):
-            continue
         line = region.first_line + region.text.count("\n", 0, end)
+        if len(placed) != len(nums):
+            # Numbers pushed off their column (a long label beside them): let the sums place them.
+            _placements(rows[key], nums, line)
+            continue
         tokens = [placed[j].text if j in placed else "" for j in range(N_COLS)]
         lines = [placed[j].line if j in placed else line for j in range(N_COLS)]
         rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+        # Every number of the row on one line, each right under its column: as sure as a row
+        # whose seven cells stand between its label and the next.
+        if nums and tight and len({c.line for c in nums}) == 1 and region.in_order.get(key):
+            rows[key].certain = True
+
+
+def _placements(row: RowReadings, nums: list[Cell], line: int) -> None:
+    """A row on a page whose columns are unknown: every placement of its numbers, left to right,
+    in the seven columns (blank cells elsewhere) is a candidate for the identities to settle."""
+    ordered = sorted(nums, key=lambda c: (c.col - len(c.text), c.line))
+    for chosen in itertools.combinations(range(N_COLS), len(ordered)):
+        placed = dict(zip(chosen, ordered, strict=True))
+        tokens = [placed[j].text if j in placed else "" for j in range(N_COLS)]
+        lines = [placed[j].line if j in placed else line for j in range(N_COLS)]
+        row.add(tuple(_value(t) for t in tokens), "placements", tokens, lines)
 
 
 READINGS = (_segments, _sequence, _columns)
@@ -363,18 +394,64 @@ T4_START = re.compile(r"四[、.,]?政府信息公开行政复议")
 T4_END = re.compile(r"五[、.,]?(?:政府信息公开工作)?存在的|五[、.,]?其他需要")
 
 
-def table4_cells(text: str) -> tuple[list[str], int] | None:
-    """The cell tokens of table 4 in a report whose lines do not separate its sections
-    (crawler text on one line), and the line they stand on; None without a table 4."""
+# Words that start a table-4 outcome header cell (wrapped or not).
+_T4_WORDS = re.compile(rf"(?<![{HAN}])(?:结果|其他|尚未|总计|合计)")
+
+
+def _t4_span(text: str) -> tuple[int, int] | None:
+    """Offsets of table 4 in a report's text: from its heading to section 五."""
     where = [i for i, ch in enumerate(text) if not ch.isspace()]
     compact = "".join(text[i] for i in where)
     start = T4_START.search(compact)
     if start is None:
         return None
     end = T4_END.search(compact, start.end())
-    begin, stop = where[start.end() - 1] + 1, (where[end.start()] if end else len(text))
-    if "结果维持" not in compact[start.end() : end.start() if end else len(compact)]:
+    body = compact[start.end() : end.start() if end else len(compact)]
+    if "维持" not in body or "审结" not in body:
         return None  # a heading without the table's header: no table 4
+    return where[start.end() - 1] + 1, (where[end.start()] if end else len(text))
+
+
+def table4_columns(text: str) -> tuple[list[str], list[int | None]] | None:
+    """Table 4 of space-aligned text whose blank cells vanished: each number goes to the
+    header cell it sits under (fifteen header cells, left-aligned like their numbers). Kept
+    only if every channel's outcomes add up to its total."""
+    span = _t4_span(text)
+    if span is None:
+        return None
+    begin, stop = span
+    first_line = text.count("\n", 0, begin) + 1
+    header: list[int] = []
+    numbers: list[tuple[int, int, str]] = []  # (line, start, token)
+    for n, line in enumerate(text[begin:stop].split("\n")):
+        found = [m for m in _CELL.finditer(line) if m.group()[0].isdigit()]
+        if found and not _WORD.search(line):
+            numbers += [(first_line + n, m.start(), m.group()) for m in found]
+        elif not numbers:
+            header += [m.start() for m in _T4_WORDS.finditer(line)]
+    columns = _clusters(header)
+    if len(columns) != 15 or not numbers or len({ln for ln, _, _ in numbers}) != 1:
+        return None
+    tolerance = min(b - a for a, b in zip(columns, columns[1:], strict=False)) / 2
+    placed: dict[int, str] = {}
+    for _, x, token in numbers:
+        j = min(range(15), key=lambda k: abs(columns[k] - x))
+        if abs(columns[j] - x) >= tolerance or j in placed:
+            return None
+        placed[j] = token
+    values = [_value(placed.get(j, "")) for j in range(15)]
+    if any(sum(values[i : i + 4]) != values[i + 4] for i in (0, 5, 10)):
+        return None
+    return [placed.get(j, "") for j in range(15)], [numbers[0][0]] * 15
+
+
+def table4_cells(text: str) -> tuple[list[str], int] | None:
+    """The cell tokens of table 4 in a report whose lines do not separate its sections
+    (crawler text on one line), and the line they stand on; None without a table 4."""
+    span = _t4_span(text)
+    if span is None:
+        return None
+    begin, stop = span
     tokens = [m.group() for m in _CELL.finditer(_blank_out(text[begin:stop], _NOT_CELLS))]
     if sum(len(t) for t in tokens) < 15:
         return None
