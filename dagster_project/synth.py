@@ -10,6 +10,7 @@ injected at a given rate; the truth then holds the printed (inconsistent) value.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,7 +26,22 @@ from dagster_project.parsing.labels import (
     TABLE4_CELLS,
 )
 
-LAYOUTS = ("pdf", "layout", "html", "tsv", "markdown", "shattered", "crawler")
+LAYOUTS = (
+    "pdf",
+    "layout",
+    "html",
+    "tsv",
+    "markdown",
+    "shattered",
+    "crawler",
+    # modelled on real files (tests/real): crawler pages on one line, office PDFs through
+    # pdftotext, Word HTML one cell per line, OCR markdown
+    "crawler_page",
+    "office_layout",
+    "office_text",
+    "html_cells",
+    "ocr_markdown",
+)
 CITIES = ("广州市", "深圳市", "淮安市", "温州市", "东莞市", "成都市", "长沙市", "兰州市", "昆明市")
 COUNTIES = ("洪泽区", "天河区", "鹿城区", "双流区", "浏阳市", "城关区")
 DEPARTMENTS = (
@@ -541,6 +557,295 @@ def _render_crawler(truth: dict, style: _Style, rng: random.Random) -> list[str]
     ]
 
 
+def _before_table3(lines: list[str]) -> list[str]:
+    """The table-2 part of another layout's rendering."""
+    return lines[: next(i for i, line in enumerate(lines) if "收到和处理" in line)]
+
+
+# Office-made PDFs through pdftotext: the national Word form, a label cell this many characters
+# wide, the row-span group labels of table 3 printed beside their rows a few characters a line.
+_OFFICE_WRAP = 14
+_OFFICE_GROUPS = {
+    "granted": ["三、本", "年度办", "理结果"],
+    "denied_third_party": ["（三）不", "予公开"],
+    "unavailable_not_held": ["（四）无", "法提供"],
+    "rejected_publication": ["（五）不", "予处理"],
+    "other_no_supplement": ["（六）其", "他处理"],
+}
+
+
+def _office_rows(truth: dict, style: _Style) -> list[tuple[list[str], str, list[str]]]:
+    """Table-3 rows as the office form prints them: group fragments beside each row, the item
+    label without its group, the cells."""
+    rows = []
+    pending: list[str] = []
+    for key, values in truth["table3"].items():
+        if key in _OFFICE_GROUPS:
+            pending = list(_OFFICE_GROUPS[key])
+        label = style.label(_T3_PRINT[key][1])
+        if key == "other" and truth["format"] == "2019":
+            label = style.label("（六）其他处理")
+        frag = [pending.pop(0)] if pending else []
+        rows.append((frag, label, [style.cell(v) for v in values]))
+    return rows
+
+
+def _office_header(columns: list[int]) -> list[str]:
+    out = [
+        "     三、收到和处理政府信息公开申请情况",
+        "",
+        " " * (columns[2] + 2) + "申请人情况",
+        " " * (columns[1] + 2) + "法人或其他组织",
+        "（本列数据的勾稽关系为：第一项加第二项之和，等",
+    ]
+    words = (
+        ("自然", "商业", "科研", "社会", "法律", "", ""),
+        ("人", "企业", "机构", "公益", "服务", "其他", "总计"),
+        ("", "", "", "组织", "机构", "", ""),
+    )
+    for n, row in enumerate(words):
+        line = "于第三项加第四项之和）" if n == 1 else ""
+        for at, word in zip(columns, row, strict=True):
+            if word:
+                line = line.ljust(at) + word if len(line) < at else line + " " + word
+        out.append(line)
+    return out
+
+
+def _at(line: str, at: int, text: str) -> str:
+    """Text placed at a column; pushed right past what the line already holds."""
+    if not text:
+        return line
+    return line.ljust(at) + text if len(line) < at else line + " " + text
+
+
+def _render_office_layout(truth: dict, style: _Style, rng: random.Random) -> list[str]:
+    """`pdftotext -layout` of the Word form exported to PDF: cells at their column, a wrapped
+    label with the row's total on its first line, blank cells gone, and the last rows on a new
+    page whose character grid is another."""
+    out = _before_table3(_render_layout(truth, style, rng))
+    base, gap = rng.randint(26, 31), rng.randint(5, 7)
+    columns = [base + i * gap + (1 if i == 6 else 0) for i in range(7)]
+    out += _office_header(columns)
+    rows = _office_rows(truth, style)
+    page = rng.randrange(len(rows) - 4, len(rows)) if rng.random() < 0.7 else len(rows)
+    for i, (frag, label, cells) in enumerate(rows):
+        if i == page:
+            scale = rng.uniform(1.3, 1.7)
+            columns = [int(base * 1.4 + (c - base) * scale) for c in columns]
+            out.append("\f")
+        lead = (frag[0] + " ") if frag else " " * 10
+        if len(label) <= _OFFICE_WRAP:
+            line = lead + label
+            for at, cell in zip(columns, cells, strict=True):
+                line = _at(line, at, cell)
+            out.append(line)
+            continue
+        out.append(_at(lead + label[:_OFFICE_WRAP], columns[-1], cells[-1]))
+        middle = " " * 10 + label[_OFFICE_WRAP : 2 * _OFFICE_WRAP]
+        if len(label) <= 2 * _OFFICE_WRAP:
+            out.append("")  # the cells stand between the label's two lines
+            middle = ""
+        for at, cell in zip(columns[:-1], cells[:-1], strict=True):
+            middle = _at(middle, at, cell)
+        out.append(middle)
+        if label[2 * _OFFICE_WRAP :] or len(label) <= 2 * _OFFICE_WRAP:
+            out.append(
+                " " * 10 + label[2 * _OFFICE_WRAP :]
+                if len(label) > 2 * _OFFICE_WRAP
+                else " " * 10 + label[_OFFICE_WRAP:]
+            )
+    t4 = [style.cell(v) for v in truth["table4"]]
+    t4_columns = [i * 5 + (2 if i >= 5 else 0) + (3 if i >= 10 else 0) for i in range(15)]
+    heads = ("结果", "结果", "其他", "尚未", "总计") * 3
+    line = ""
+    for at, word in zip(t4_columns, heads, strict=True):
+        line = _at(line, at, word)
+    numbers = ""
+    for at, cell in zip(t4_columns, t4, strict=True):
+        numbers = _at(numbers, at, cell)
+    out += [
+        "",
+        "      四、政府信息公开行政复议、行政诉讼情况",
+        "",
+        "          行政复议                                   行政诉讼",
+        "                                未经复议直接起诉                    复议后起诉",
+        line,
+        "维持   纠正   结果     审结",
+        "",
+        numbers,
+        "",
+    ]
+    return out
+
+
+def _render_office_text(truth: dict, style: _Style, rng: random.Random) -> list[str]:
+    """`pdftotext` in its default order: every cell on a line of its own with a blank line
+    after it, blank cells gone, and the total of a wrapped row after the next row's label."""
+    out = _before_table3(_render_pdf(truth, style, rng))
+    out += [
+        "三、收到和处理政府信息公开申请情况",
+        "",
+        "申请人情况",
+        _T3_HEADER[0][:23],
+        _T3_HEADER[0][23:],
+        "",
+        "法人或其他组织",
+        *[x for w in ("自然", "商业", "科研", "人", "社会", "法律") for x in (w, "")],
+        "",
+    ]
+    late: list[str] = []
+    for frag, label, cells in _office_rows(truth, style):
+        lead = frag[0] + " " if frag else ""
+        if len(label) > _OFFICE_WRAP:
+            out += [lead + label[:_OFFICE_WRAP], label[_OFFICE_WRAP:], ""]
+        else:
+            out += [lead + label, ""]
+        out += late
+        late = []
+        shown = cells if len(label) <= _OFFICE_WRAP else cells[:-1]
+        out += [x for c in shown if c for x in (c, "")]
+        if len(label) > _OFFICE_WRAP and cells[-1]:
+            late = [cells[-1], ""]
+    out += late
+    out += ["四、政府信息公开行政复议、行政诉讼情况", "", "行政复议", "", "行政诉讼", ""]
+    out += [
+        x
+        for w in ("结果", "维持", "结果", "纠正", "其他", "结果", "尚未", "审结", "总计")
+        for x in (w, "")
+    ]
+    out += [x for c in (style.cell(v) for v in truth["table4"]) if c for x in (c, "")]
+    return out
+
+
+def _spans(label: str, rng: random.Random) -> list[str]:
+    """A label as Word HTML renders it one span per line: enumerators and brackets apart."""
+    parts = re.findall(r"[（(]|[一二三四五六七][）)、]?|[）)]|\d[.、]|[^（()）\d]+|\d", label)
+    if rng.random() < 0.5:
+        return ["".join(parts)]
+    return [p for p in parts if p]
+
+
+def _render_html_cells(truth: dict, style: _Style, rng: random.Random) -> list[str]:
+    """Word-exported HTML rendered as text: one cell per line with blank lines between, labels
+    split at span boundaries, an empty cell a line holding one space."""
+    out = _before_table3(_render_html(truth, style, rng))
+    out += [
+        "",
+        "三、收到和处理",
+        "政府信息公开申请情况",
+        "",
+        " ",
+        "",
+        _T3_HEADER[0],
+        "",
+        "申请人情",
+        "况",
+    ]
+    out += ["", " ", "", "自然", "人", "", "法人或其他组织", "", "总", "计", ""]
+    out += [
+        x
+        for w in ("商业", "企业", "科研", "机构", "社会公益组织", "法律服务机构", "其", "他")
+        for x in (w, "")
+    ]
+    blank = rng.random() < 0.6
+    for key, values in truth["table3"].items():
+        group, label = _T3_PRINT[key]
+        if group:
+            out += [*_spans(style.label(group), rng), ""]
+        out += [*_spans(style.label(label), rng), ""]
+        for v in values:
+            out += [" " if (blank and v == 0) else style.cell(v) or "0", ""]
+        out.append("")
+    out += [
+        "",
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "",
+        "行",
+        "政复议",
+        "",
+        "行",
+        "政诉讼",
+        "",
+    ]
+    out += [
+        x
+        for w in ("结果维持", "结果", "纠正", "其", "他", "结果", "尚未审结", "总计")
+        for x in (w, "")
+    ]
+    out += [x for v in truth["table4"] for x in (str(v), "")]
+    return out
+
+
+def _render_ocr_markdown(truth: dict, style: _Style, rng: random.Random) -> list[str]:
+    """Markdown from an OCR or PDF converter: table 3 shattered into small tables with generic
+    headers (数据1..数据6), its last rows under a header row that belongs to nothing, page
+    footers between tables."""
+    out = _before_table3(_render_markdown(truth, style, rng, shattered=False))
+    out += [
+        "## 三、收到和处理政府信息公开申请情况",
+        "",
+        "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)",
+        "",
+    ]
+    generic = ["类别", *[f"数据{i}" for i in range(1, 7)], "总计"]
+    wrong = [
+        "项目",
+        "本年新收件数",
+        "上年结转件数",
+        "予以公开",
+        "部分公开",
+        "不予公开",
+        "结转下年度",
+        "总计",
+    ]
+    rows = list(truth["table3"].items())
+    tail = rng.randint(2, 5)
+    open_table = False
+    for i, (key, values) in enumerate(rows):
+        group, label = _T3_PRINT[key]
+        cells = [style.cell(v) or "0" for v in values]
+        text = re.sub(r"^(\d)[.、]", r"\1. ", style.label(label))
+        if i == len(rows) - tail:
+            out += ["", _md_row(wrong), _md_row(["---"] * 8)]
+            open_table = True
+        elif not open_table and (group or key in ("new_received", "carried_over", "partial")):
+            heading = group or label
+            out += ["", f"### {heading}", _md_row(generic), _md_row(["---"] * 8)]
+        if rng.random() < 0.05 and not open_table:
+            out += ["", f"— {rng.randint(2, 9)} —", ""]
+        out.append(_md_row([text, *cells]))
+    out += [
+        "",
+        "## 四、政府信息公开行政复议、行政诉讼情况",
+        "",
+    ]
+    t4 = [style.cell(v) or "0" for v in truth["table4"]]
+    for n, name in enumerate(
+        ("行政复议", "行政诉讼（未经复议直接起诉）", "行政诉讼（复议后起诉）")
+    ):
+        out += [f"### {name}", _md_row(list(_T4_HEADER[2:7])), _md_row(["---"] * 5)]
+        out += [_md_row(t4[n * 5 : n * 5 + 5]), ""]
+    return out
+
+
+def _crawler_page(truth: dict, lines: list[str], rng: random.Random) -> list[str]:
+    """A crawler's page text: its metadata fields, then the whole report on one line, with a
+    group label printed again mid-table."""
+    body = "".join(lines).replace("（四）无法提供", "三、本年度办理结果（四）无法提供")
+    year = truth["year"]
+    return [
+        f"标题: {truth['agency']}{year}年度政府信息公开工作年度报告",
+        f"发布时间: {year + 1}-01-{rng.randint(10, 31)} 15:22",
+        "文号: ",
+        "发布机构: ",
+        "栏目: 政府信息公开年报",
+        f"原文链接: https://www.example.gov.cn/zwgk/{year + 1}01/t{rng.randint(10**7, 10**8)}.htm",
+        "==================== 正文 ====================",
+        body,
+    ]
+
+
 def _render_tables(truth: dict, layout: str, style: _Style, rng: random.Random) -> list[str]:
     if layout in ("markdown", "shattered"):
         return _render_markdown(truth, style, rng, layout == "shattered")
@@ -550,6 +855,11 @@ def _render_tables(truth: dict, layout: str, style: _Style, rng: random.Random) 
         "html": _render_html,
         "tsv": _render_tsv,
         "crawler": _render_crawler,
+        "crawler_page": _render_crawler,
+        "office_layout": _render_office_layout,
+        "office_text": _render_office_text,
+        "html_cells": _render_html_cells,
+        "ocr_markdown": _render_ocr_markdown,
     }[layout](truth, style, rng)
 
 
@@ -611,7 +921,10 @@ def generate(
     traditional = rng.random() < 0.1 if traditional is None else traditional
     style = _Style(rng, layout)
     head, tail = _prose(truth, rng)
-    text = "\n".join([*head, *_render_tables(truth, layout, style, rng), *tail]) + "\n"
+    lines = [*head, *_render_tables(truth, layout, style, rng), *tail]
+    if layout == "crawler_page":
+        lines = _crawler_page(truth, lines, rng)
+    text = "\n".join(lines) + "\n"
     if traditional:
         text = _traditional(text, rng)
     return Synthetic(

@@ -674,10 +674,11 @@ def _table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFrame, 
             note = "blank cells found by the column each number sits under"
         elif (
             n < len(TABLE4_CELLS)
-            # Digits are split only where they were surely run together (a cell never has a
-            # leading zero): blanks that vanished from PDF text must not be split into.
-            and any(len(t) > 1 and t[0] == "0" for t in tokens_)
-            and (readings := glued.split_runs(tokens_, T4_GROUPS))
+            # Digits are split only where they surely ran together: blanks that vanished from
+            # PDF text must not be split into.
+            and (found := stream.table4_cells(texts[doc_id])) is not None
+            and found[2]
+            and (readings := glued.split_runs(found[0], T4_GROUPS))
         ):
             if len(readings) == 1:
                 values = [str(v) for v in readings[0]]
@@ -1047,6 +1048,77 @@ def parse_batch(docs: pl.DataFrame) -> ParseResult:
     year_hint from a manifest) into the contract frames, one report per doc_id."""
     if docs.is_empty():
         return ParseResult(**{f.name: empty(f.name) for f in fields(ParseResult)})
+    docs, line_maps = _split_sections(docs)
+    result = _parse(docs)
+    return _restore_lines(result, line_maps) if line_maps else result
+
+
+# A section heading inside a line (crawler pages put the whole report on one line).
+_INLINE_HEADING = re.compile(
+    r"(?<=\S)[ \t]*(?=[一二三四五六][、.,]\s*(?:总体情况|主动公开政府信息"
+    r"|收到和处理政府信息公开申请|政府信息公开行政复议|(?:政府信息公开工作)?存在的?主要问题"
+    r"|其他需要报告))"
+)
+LONG_LINE = 400
+
+
+def _split_sections(docs: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, list[int]]]:
+    """Documents with a long line holding several section headings get a line break before
+    each heading, so sections are found line by line; the map gives each new line's number in
+    the document as it was."""
+    long = docs.filter(
+        pl.col("text")
+        .fill_null("")
+        .str.split("\n")
+        .list.eval(pl.element().str.len_chars())
+        .list.max()
+        > LONG_LINE
+    )
+    maps: dict[str, list[int]] = {}
+    texts: dict[str, str] = {}
+    for doc_id, text in long.select("doc_id", "text").iter_rows():
+        out: list[str] = []
+        origin: list[int] = []
+        for n, line in enumerate(text.split("\n"), start=1):
+            parts = _INLINE_HEADING.split(line) if len(line) > LONG_LINE else [line]
+            parts = parts if len(parts) > 2 else [line]  # two headings or more: a flattened page
+            out += parts
+            origin += [n] * len(parts)
+        if len(out) > text.count("\n") + 1:
+            maps[doc_id] = [0, *origin]
+            texts[doc_id] = "\n".join(out)
+    if not texts:
+        return docs, {}
+    split = pl.DataFrame({"doc_id": list(texts), "split_text": list(texts.values())})
+    docs = (
+        docs.join(split, on="doc_id", how="left")
+        .with_columns(pl.coalesce("split_text", "text").alias("text"))
+        .drop("split_text")
+    )
+    return docs, maps
+
+
+def _restore_lines(result: ParseResult, maps: dict[str, list[int]]) -> ParseResult:
+    """Line numbers of split documents turned back into the lines of the document as it was."""
+    pairs = pl.DataFrame(
+        [(d, i, o) for d, origin in maps.items() for i, o in enumerate(origin) if i],
+        schema={"doc_id": pl.String, "line": pl.Int32, "orig": pl.Int32},
+        orient="row",
+    )
+    out = {}
+    for f in fields(ParseResult):
+        frame = getattr(result, f.name)
+        if "line" in frame.columns:
+            frame = (
+                frame.join(pairs, on=["doc_id", "line"], how="left")
+                .with_columns(pl.coalesce("orig", "line").alias("line"))
+                .drop("orig")
+            )
+        out[f.name] = frame
+    return ParseResult(**out)
+
+
+def _parse(docs: pl.DataFrame) -> ParseResult:
     lines = _lines(docs)
     tokens = _tokens(lines, ("t2", "t3", "t4"))
     meta, issues = _meta_frame(lines)

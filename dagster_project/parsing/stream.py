@@ -41,12 +41,16 @@ STREAM_ROW["total"] = re.compile(r"\(?七\)?(?:总计|合计)")
 STREAM_ROW["denied_law"] = re.compile(r"其他法律|法规禁止")
 
 # Where table 3 starts and ends in whitespace-free text.
-T3_START = re.compile(r"三[、.,]?收到和处理政府信息公开申请|收到和处理政府信息公开申请情况")
+T3_START = re.compile(r"三[、.,]?收到和处理政府信息公开申请")
+T3_START_BARE = re.compile(r"收到和处理政府信息公开申请情况")
 T3_END = re.compile(r"四[、.,]?政府信息公开行政复议|行政复议[、,]?行政诉讼情况|五[、.,]?存在的")
 
 # Digits that are not cells: enumerators before a label (1.属于…), generic OCR headers (数据3).
 _NOT_CELLS = re.compile(rf"[1-9][.、,]\s*(?=[{HAN}“\"(])|数据\d")
 _CELL = re.compile(r"\d{1,3}(?:,\d{3})+|\d+|(?<![^\s|])[—–\-/]{1,2}(?![^\s|])")
+# A markdown header row (the row above a |---| rule): generic or wrong headers, never cells.
+_MD_HEADER = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*(?=\n[ \t]*\|?[ \t]*:?-{3,})")
+_GLUED_CELL = re.compile(r"\d+|[—–\-/]")
 _MD_EMPTY = re.compile(r"\|[ \t]*(?=\|)")
 _WORD = re.compile(rf"[{HAN}]")
 
@@ -85,7 +89,7 @@ def find_region(text: str) -> tuple[int, int] | None:
     """Offsets of table 3 in a report's text: from its heading (or first row) to table 4."""
     where = [i for i, ch in enumerate(text) if not ch.isspace()]
     compact = "".join(text[i] for i in where)
-    start = T3_START.search(compact)
+    start = T3_START.search(compact) or T3_START_BARE.search(compact)
     first = STREAM_ROW["new_received"].search(compact, start.end() if start else 0)
     if first is None:
         return None
@@ -98,9 +102,11 @@ def find_region(text: str) -> tuple[int, int] | None:
     return where[begin], (where[end.start()] if end else len(text))
 
 
-def _cells(text: str, first_line: int) -> list[Cell]:
+def _cells(text: str, first_line: int, glued: bool) -> list[Cell]:
     """Every cell-like token of the region, blank cells included (a whitespace-only line of a
-    one-cell-per-line rendering, an empty markdown field)."""
+    one-cell-per-line rendering, an empty markdown field). In text whose cells run together
+    every dash is a cell of its own, wherever it stands."""
+    pattern = _GLUED_CELL if glued else _CELL
     cells: list[Cell] = []
     offset = 0
     page = 0
@@ -110,7 +116,7 @@ def _cells(text: str, first_line: int) -> list[Cell]:
         if line and not line.strip():
             cells.append(Cell("", "line", offset, offset + len(line), first_line + n, 0, page))
         else:
-            found = [(m.start(), m.end(), m.group(), "number") for m in _CELL.finditer(line)]
+            found = [(m.start(), m.end(), m.group(), "number") for m in pattern.finditer(line)]
             if is_md:
                 # An empty field before the row's label is a row-span cell, not a value.
                 label_end = max((m.end() for m in _WORD.finditer(line)), default=0)
@@ -128,7 +134,7 @@ def _cells(text: str, first_line: int) -> list[Cell]:
 
 def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
     """Locate the row labels of a table-3 region and its cells."""
-    clean = _blank_out(text, _NOT_CELLS)
+    clean = _blank_out(_blank_out(text, _MD_HEADER), _NOT_CELLS)
     where = [i for i, ch in enumerate(clean) if not ch.isspace() and not ch.isdigit()]
     compact = "".join(clean[i] for i in where)
     labels: dict[str, tuple[int, int]] = {}
@@ -147,13 +153,14 @@ def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
             pos = m.end()
     lines = [ln for ln in clean.split("\n") if ln.strip()]
     layout = sum(1 for ln in lines if re.search(r"\d\s{2,}\d", ln)) >= 3
+    flattened = len(lines) <= 3
     return Region(
         text=clean,
         first_line=first_line,
-        cells=_cells(clean, first_line),
+        cells=_cells(clean, first_line, flattened),
         labels=labels,
         in_order=in_order,
-        flattened=len(lines) <= 3,
+        flattened=flattened,
         layout=layout,
     )
 
@@ -445,14 +452,21 @@ def table4_columns(text: str) -> tuple[list[str], list[int | None]] | None:
     return [placed.get(j, "") for j in range(15)], [numbers[0][0]] * 15
 
 
-def table4_cells(text: str) -> tuple[list[str], int] | None:
-    """The cell tokens of table 4 in a report whose lines do not separate its sections
-    (crawler text on one line), and the line they stand on; None without a table 4."""
+def table4_cells(text: str) -> tuple[list[str], int, bool] | None:
+    """The cell tokens of table 4 found in the stream (every dash a cell of its own), the line
+    they start on, and whether they surely ran together: some stand on a line with words, as
+    crawler text prints them, or a run starts with a zero no cell has. None without a table 4."""
     span = _t4_span(text)
     if span is None:
         return None
     begin, stop = span
-    tokens = [m.group() for m in _CELL.finditer(_blank_out(text[begin:stop], _NOT_CELLS))]
+    tokens: list[str] = []
+    glued = False
+    for line in _blank_out(text[begin:stop], _NOT_CELLS).split("\n"):
+        found = _GLUED_CELL.findall(line)
+        tokens += found
+        glued = glued or (bool(found) and bool(_WORD.search(line)))
     if sum(len(t) for t in tokens) < 15:
         return None
-    return tokens, text.count("\n", 0, begin) + 1
+    glued = glued or any(len(t) > 1 and t[0] == "0" for t in tokens)
+    return tokens, text.count("\n", 0, begin) + 1, glued
