@@ -12,6 +12,7 @@ part in could be checked. Anything else stays null, with an issue naming the can
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dagster_project.parsing.identities import term_groups
 from dagster_project.parsing.labels import APPLICANT_COLUMNS
@@ -61,24 +62,29 @@ def _describe(row: RowReadings) -> str:
     )
 
 
-def _groups(keys: tuple[str, ...]) -> list[tuple[str, list[tuple[str, int, int]]]]:
-    """The identity groups of table 3 over these rows: (rule, [(row, column index, coef)])."""
+Cells = tuple[tuple[str, int, int], ...]  # (row, column index, coef) of one identity group
+Group = tuple[str, Cells, frozenset[str]]  # rule, cells, the rows they are in
+
+
+@lru_cache(maxsize=8)
+def _groups(keys: tuple[str, ...]) -> tuple[Group, ...]:
+    """The identity groups of table 3 over these rows."""
     present = set(keys)
     out = []
     for (rule, _), terms in term_groups().items():
         if rule not in RULES:
             continue
-        cells = [
+        cells = tuple(
             (row, APPLICANT_COLUMNS.index(col), coef)
             for table, row, col, coef in terms
             if table == "table3" and row in present
-        ]
+        )
         if any(c < 0 for *_, c in cells) and any(c > 0 for *_, c in cells):
-            out.append((rule, cells))
-    return out
+            out.append((rule, cells, frozenset(r for r, *_ in cells)))
+    return tuple(out)
 
 
-def _holds(cells: list[tuple[str, int, int]], table: dict[str, Values | None]) -> bool | None:
+def _holds(cells: Cells, table: dict[str, Values | None]) -> bool | None:
     """Whether a group holds; None if one of its rows is unknown."""
     total = 0
     for row, col, coef in cells:
@@ -89,7 +95,7 @@ def _holds(cells: list[tuple[str, int, int]], table: dict[str, Values | None]) -
     return total == 0
 
 
-def _feasible(cells: list[tuple[str, int, int]], table: dict[str, Values | None]) -> bool:
+def _feasible(cells: Cells, table: dict[str, Values | None]) -> bool:
     """Whether a group can still hold: counts are never negative, so the side whose terms are
     all known cannot fall short of what the other side has so far."""
     parts = reported = 0
@@ -118,15 +124,13 @@ def _search(
     order: list[str],
     doubt: dict[str, list[Values]],
     fixed: dict[str, Values | None],
-    live: list[tuple[str, list[tuple[str, int, int]]]],
+    live: list[Group],
 ) -> tuple[list[tuple[Values, ...]], bool]:
     """Every combination of the rows' candidates under which each group holds, found depth
     first: a group is checked as soon as its last row is given. Returns the combinations and
     whether the search ran to its end (it stops after MAX_COMBINATIONS steps)."""
     # The groups to check once the row at each depth is given: those it takes part in.
-    due: list[list[list[tuple[str, int, int]]]] = [
-        [cells for _, cells in live if any(r == key for r, *_ in cells)] for key in order
-    ]
+    due = [[cells for _, cells, rows in live if key in rows] for key in order]
     table: dict[str, Values | None] = dict(fixed)
     found: list[tuple[Values, ...]] = []
     steps = 0
@@ -157,7 +161,7 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
     fixed: dict[str, Values | None] = {}
     doubt: dict[str, list[Values]] = {}
     why: dict[str, str] = {}
-    own = {cells[0][0]: cells for rule, cells in groups if rule == "T3-3"}
+    own = {cells[0][0]: cells for rule, cells, _ in groups if rule == "T3-3"}
     for key in keys:
         row = rows.get(key) or RowReadings(key)
         if row.certain and len(row.candidates) == 1:
@@ -173,9 +177,9 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
                 why[key] = "its cells do not add up to its total in any reading"
     # Groups broken among certain rows alone are the source's findings: not held against doubt.
     live = [
-        (rule, cells)
-        for rule, cells in groups
-        if not all(r in fixed for r, *_ in cells) or _holds(cells, fixed) is not False
+        group
+        for group in groups
+        if not group[2] <= fixed.keys() or _holds(group[1], fixed) is not False
     ]
     kept: dict[str, tuple[int | None, ...]] = {}
     if doubt:
@@ -185,8 +189,7 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
         unknown = {k for k, v in fixed.items() if v is None}
         for i, key in enumerate(order):
             # Every group the row takes part in must have been checked on known rows.
-            involved = [cells for _, cells in live if any(r == key for r, *_ in cells)]
-            unchecked = any(any(r in unknown for r, *_ in cells) for cells in involved)
+            unchecked = any(key in rows and rows & unknown for _, _, rows in live)
             if not complete:
                 why[key] = "too many combinations of readings to check"
             elif not satisfying:

@@ -85,9 +85,19 @@ class Region:
     layout: bool
 
 
+def _non_space(text: str, anchors: tuple[str, ...]) -> list[int]:
+    """Offsets of the text's non-space characters, from a little before the first anchor word
+    found (a heading split by line breaks is still whole in what follows)."""
+    begin = next((i for a in anchors if (i := text.find(a)) >= 0), 0)
+    return [m.start() for m in _NON_SPACE.finditer(text, max(0, begin - 40))]
+
+
+_NON_SPACE = re.compile(r"\S")
+
+
 def find_region(text: str) -> tuple[int, int] | None:
     """Offsets of table 3 in a report's text: from its heading (or first row) to table 4."""
-    where = [i for i, ch in enumerate(text) if not ch.isspace()]
+    where = _non_space(text, ("收到和处理", "本年新收", "新收"))
     compact = "".join(text[i] for i in where)
     start = T3_START.search(compact) or T3_START_BARE.search(compact)
     first = STREAM_ROW["new_received"].search(compact, start.end() if start else 0)
@@ -407,7 +417,7 @@ _T4_WORDS = re.compile(rf"(?<![{HAN}])(?:结果|其他|尚未|总计|合计)")
 
 def _t4_span(text: str) -> tuple[int, int] | None:
     """Offsets of table 4 in a report's text: from its heading to section 五."""
-    where = [i for i, ch in enumerate(text) if not ch.isspace()]
+    where = _non_space(text, ("行政复议", "复议"))
     compact = "".join(text[i] for i in where)
     start = T4_START.search(compact)
     if start is None:
