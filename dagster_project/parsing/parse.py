@@ -550,11 +550,13 @@ def _table3(
                 )
             )
     found = []
+    streamed: list[dict] = []
     for doc_id in sorted(again):
         rows, variant = _table3_stream(doc_id, texts[doc_id], issues)
         if rows:
-            out.append(_frame("table3", rows))
+            streamed += rows
             found.append((doc_id, variant))
+    out.append(_frame("table3", streamed))
     variants = pl.concat(
         [
             variants.filter(~pl.col("doc_id").is_in(list(again))).select("doc_id", "variant"),

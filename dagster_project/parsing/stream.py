@@ -19,6 +19,7 @@ below; a new family is a new reading added to `read_table3`.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass
@@ -117,29 +118,33 @@ def _cells(text: str, first_line: int, glued: bool) -> list[Cell]:
     one-cell-per-line rendering, an empty markdown field). In text whose cells run together
     every dash is a cell of its own, wherever it stands."""
     pattern = _GLUED_CELL if glued else _CELL
-    cells: list[Cell] = []
-    offset = 0
-    page = 0
-    for n, line in enumerate(text.split("\n")):
-        page += line.count("\f")
-        is_md = line.lstrip().startswith("|")
-        if line and not line.strip():
-            cells.append(Cell("", "line", offset, offset + len(line), first_line + n, 0, page))
-        else:
-            found = [(m.start(), m.end(), m.group(), "number") for m in pattern.finditer(line)]
-            if is_md:
-                # An empty field before the row's label is a row-span cell, not a value.
-                label_end = max((m.end() for m in _WORD.finditer(line)), default=0)
-                found += [
-                    (m.start() + 1, m.end(), "", "field")
-                    for m in _MD_EMPTY.finditer(line)
-                    if m.start() >= label_end
-                ]
-                found.sort()
-            for s, e, tok, kind in found:
-                cells.append(Cell(tok, kind, offset + s, offset + e, first_line + n, e, page))
-        offset += len(line) + 1
+    starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+    pages = [m.start() for m in _FORM_FEED.finditer(text)]
+    found = [(m.start(), m.end(), m.group(), "number") for m in pattern.finditer(text)]
+    found += [(m.start(), m.end(), "", "line") for m in _BLANK_LINE.finditer(text)]
+    for m in _MD_LINE.finditer(text):
+        line = m.group()
+        # An empty field before the row's label is a row-span cell, not a value.
+        label_end = max((w.end() for w in _WORD.finditer(line)), default=0)
+        found += [
+            (m.start() + f.start() + 1, m.start() + f.end(), "", "field")
+            for f in _MD_EMPTY.finditer(line)
+            if f.start() >= label_end
+        ]
+    found.sort()
+    cells = []
+    for start, end, token, kind in found:
+        n = bisect.bisect_right(starts, start) - 1
+        col = 0 if kind == "line" else end - starts[n]
+        page = bisect.bisect_right(pages, start)
+        cells.append(Cell(token, kind, start, end, first_line + n, col, page))
     return cells
+
+
+_NEWLINE = re.compile(r"\n")
+_FORM_FEED = re.compile(r"\f")
+_BLANK_LINE = re.compile(r"(?m)^[^\S\n\f]+$")
+_MD_LINE = re.compile(r"(?m)^[ \t]*\|.*$")
 
 
 def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
