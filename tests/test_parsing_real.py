@@ -190,3 +190,17 @@ def test_layout_text_with_blank_cells_is_read_by_column() -> None:
     (got,) = parse_files([("blank.txt", _report(truth, render_layout(truth, blank_zero=True)))])
     right, null = _cells_right_or_null(truth, got["table3"])
     assert null == 0 and right == len(TABLE3_VARIANTS["three_other"]) * len(APPLICANT_COLUMNS)
+
+
+def test_the_parse_shows_why_each_null_row_is_null() -> None:
+    from dagster_project.parsing.render import report_text
+
+    truth = TRUTHS[1]
+    (got,) = parse_files([("d.txt", _report(truth, render_default(truth, blank_zero=True)))])
+    null_rows = [k for k, v in got["table3"].items() if None in v]
+    assert null_rows
+    text = report_text(got)
+    assert "why ∅" in text
+    for key in null_rows:
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"| {key} "))
+        assert line.rstrip(" |").split("|")[-1].strip(), key

@@ -53,13 +53,15 @@ class Verdict:
     readings: tuple[str, ...] = ()  # the readings that proposed the values kept
 
 
-def _describe(row: RowReadings) -> str:
+def _describe(row: RowReadings, shown: int = 4) -> str:
     if not row.candidates:
         return "no reading found its seven cells"
-    return "; ".join(
+    found = [
         f"{'+'.join(sorted(set(src)))}: {' '.join(map(str, vals))}"
         for vals, src in row.candidates.items()
-    )
+    ]
+    more = f"; {len(found) - shown} more" if len(found) > shown else ""
+    return "; ".join(found[:shown]) + more
 
 
 Cells = tuple[tuple[str, int, int], ...]  # (row, column index, coef) of one identity group
@@ -189,13 +191,13 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
         unknown = {k for k, v in fixed.items() if v is None}
         for i, key in enumerate(order):
             # Every group the row takes part in must have been checked on known rows.
-            unchecked = any(key in rows and rows & unknown for _, _, rows in live)
+            unchecked = sorted({r for _, _, rows in live if key in rows for r in rows & unknown})
             if not complete:
                 why[key] = "too many combinations of readings to check"
             elif not satisfying:
                 why[key] = "the identities hold for none of the readings"
             elif unchecked:
-                why[key] = "a row it must add up with could not be read, so it cannot be checked"
+                why[key] = f"cannot be checked: {', '.join(unchecked)} could not be read"
             else:
                 agreed = tuple(
                     col[0] if len(set(col)) == 1 else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dagster_project.parsing.labels import (
     APPLICANT_COLUMNS,
     REVIEW_CHANNELS,
@@ -22,15 +24,37 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def table3_markdown(table3: dict[str, list] | None) -> str:
+def table3_markdown(table3: dict[str, list] | None, why: dict[str, str] | None = None) -> str:
     """Table 3 of one report (row key → seven values, in printed order) as a markdown table;
-    ∅ marks a cell that could not be read."""
+    ∅ marks a cell that could not be read, and `why` (row key → reason) says why."""
     if table3 is None:
         return "_table 3 absent_"
+    why = why or {}
+    nulls = any(None in values for values in table3.values())
     rows = [
-        [f"{k} {ROW_BY_KEY[k].label}", *(_cell(v) for v in values)] for k, values in table3.items()
+        [
+            f"{k} {ROW_BY_KEY[k].label}",
+            *(_cell(v) for v in values),
+            *([why.get(k, "") if None in values else ""] if nulls else []),
+        ]
+        for k, values in table3.items()
     ]
-    return _table(["row", *APPLICANT_COLUMNS], rows)
+    return _table(["row", *APPLICANT_COLUMNS, *(["why ∅"] if nulls else [])], rows)
+
+
+_NULL_ROW = re.compile(r"table 3 row (\w+) (?:left null|could not be read)[:;]? ?(.*)")
+
+
+def null_reasons(issues: list[dict]) -> dict[str, str]:
+    """Row key → why its table-3 cells are null, from the parse issues."""
+    out = {}
+    for issue in issues:
+        m = re.match(
+            r"table 3 row (\w+) (?:left null|could not be read)[:;]? ?(.*)", issue["message"]
+        )
+        if m:
+            out[m.group(1)] = m.group(2) or issue["message"]
+    return out
 
 
 def table4_markdown(table4: list | None) -> str:
@@ -66,7 +90,7 @@ def report_text(obj: dict) -> str:
         table2_markdown(obj["table2"]),
         "",
         "## Table 3: applications",
-        table3_markdown(obj["table3"]),
+        table3_markdown(obj["table3"], null_reasons(obj["issues"])),
         "",
         "## Table 4: review and litigation",
         table4_markdown(obj["table4"]),
