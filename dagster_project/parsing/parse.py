@@ -21,6 +21,7 @@ from dagster_project.parsing.identities import broken_identities
 from dagster_project.parsing.labels import (
     APPLICANT_COLUMNS,
     FORMAT_MARKERS,
+    ITEM_BY_KEY,
     ITEM_REGEX,
     ROW_BY_KEY,
     SECTION_HEADINGS,
@@ -878,6 +879,96 @@ def _table2(
     return _frame("table2", rows), present, issues
 
 
+_ITEM_STREAM = {item.key: re.compile(item.pattern.lstrip("^")) for item in TABLE2_ITEMS}
+_T2_HEADER_WORD = re.compile(r"第二十条|信息内容")
+
+
+def _unique_split(run: str, n: int) -> list[str] | None:
+    """The one way to cut a digit run into n counts, none with a leading zero; None if there
+    are several ways or none."""
+    found: list[list[str]] = []
+
+    def cut(rest: str, left: int, parts: list[str]) -> None:
+        if len(found) > 1:
+            return
+        if left == 1:
+            if rest and (rest == "0" or rest[0] != "0"):
+                found.append([*parts, rest])
+            return
+        for i in range(1, len(rest) - left + 2):
+            piece = rest[:i]
+            if piece == "0" or piece[0] != "0":
+                cut(rest[i:], left - 1, [*parts, piece])
+
+    cut(run, n, [])
+    return found[0] if len(found) == 1 else None
+
+
+def _table2_glued(
+    lines: pl.DataFrame, formats: dict[str, str | None], present: set[str]
+) -> tuple[pl.DataFrame, set[str], list[dict]]:
+    """Table 2 of crawler text whose items and values run together on one line: each item's
+    digits are cut into its measures only where one cut is possible (规章000 → 0, 0, 0);
+    every other value stays null."""
+    t2 = (
+        lines.filter((pl.col("section") == "t2") & ~pl.col("doc_id").is_in(list(present)))
+        .group_by("doc_id", maintain_order=True)
+        .agg(pl.col("compact").str.join(""), pl.col("line_no").first(), n=pl.len())
+    )
+    rows: list[dict] = []
+    issues: list[dict] = []
+    found: set[str] = set()
+    for doc_id, text, line, _ in t2.filter(pl.col("n") <= 3).iter_rows():
+        spans = []
+        pos = 0
+        for key, pattern in _ITEM_STREAM.items():
+            if (m := pattern.search(text, pos)) is not None:
+                spans.append((key, m.start(), m.end()))
+                pos = m.end()
+        if len(spans) < 2:
+            continue
+        found.add(doc_id)
+        fmt = formats.get(doc_id) or "2021"
+        for i, (key, _, end) in enumerate(spans):
+            stop = spans[i + 1][1] if i + 1 < len(spans) else len(text)
+            segment = text[end:stop]
+            if (h := _T2_HEADER_WORD.search(segment)) is not None:
+                segment = segment[: h.start()]
+            segment = re.sub(rf"^[{HAN}]+", "", segment)  # the rest of the item's label
+            measures = ITEM_BY_KEY[key].measures.get(fmt) or ()
+            run = re.match(r"\d*", segment).group()
+            cells = _unique_split(run, len(measures)) if run == segment and run else None
+            if cells is None and measures:
+                issues.append(
+                    _issue(
+                        doc_id,
+                        "ambiguous_cells",
+                        "warning",
+                        f"table 2 item {key}: its values run together ({segment or 'nothing'}) "
+                        f"and can be cut into its {len(measures)} measures in more than one way "
+                        "or none; left null",
+                        "S-1",
+                        line,
+                    )
+                )
+            for j, measure in enumerate(measures):
+                token = cells[j] if cells else None
+                value = Decimal(token) if token is not None and measure != "amount_yuan" else None
+                rows.append(
+                    {
+                        "doc_id": doc_id,
+                        "item": key,
+                        "measure": measure,
+                        "raw": token,
+                        "value": value,
+                        "unit": "",
+                        "state": "number" if value is not None else "missing",
+                        "line": line,
+                    }
+                )
+    return _frame("table2", rows), found, issues
+
+
 # ---------------------------------------------------------------------------------------------
 # Narrative facts (section 一)
 
@@ -1131,6 +1222,10 @@ def _parse(docs: pl.DataFrame) -> ParseResult:
     table4, t4_issues = _table4(tokens, texts)
     fmt_only = {d: f for d, (f, _) in formats.items()}
     table2, t2_present, t2_issues = _table2(lines, tokens, fmt_only)
+    glued2, glued_present, glued_issues = _table2_glued(lines, fmt_only, t2_present)
+    t2_issues += glued_issues
+    table2 = pl.concat([table2, glued2])
+    t2_present |= glued_present
     narrative = _narrative(lines)
     issues += t3_issues + t4_issues + t2_issues
 
