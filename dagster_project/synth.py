@@ -814,7 +814,19 @@ def _render_ocr_markdown(truth: dict, style: _Style, rng: random.Random) -> list
             out += ["", f"### {heading}", _md_row(generic), _md_row(["---"] * 8)]
         if rng.random() < 0.05 and not open_table:
             out += ["", f"— {rng.randint(2, 9)} —", ""]
-        out.append(_md_row([text, *cells]))
+        roll = rng.random()
+        if roll < 0.08 and len(text) > 8:
+            # the label split over two cells
+            out.append(_md_row([text[:8], text[8:], *cells]))
+        elif roll < 0.14:
+            # a cell that came out empty, its value floating on the line below
+            lost = rng.randrange(7)
+            out += [_md_row([text, *cells[:lost], "", *cells[lost + 1 :]]), cells[lost]]
+        elif roll < 0.18 and not open_table:
+            # a fragment without its label, the label a loose line above
+            out += [text, "", _md_row(["---"] * 7), _md_row(cells)]
+        else:
+            out.append(_md_row([text, *cells]))
     out += [
         "",
         "## 四、政府信息公开行政复议、行政诉讼情况",

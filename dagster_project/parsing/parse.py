@@ -309,7 +309,11 @@ _META_TITLE = re.compile(
 )
 _TITLE_LINE = re.compile(rf"^([{HAN}()]{{2,40}}{_AGENCY_SUFFIX})$")
 _TITLE_YEAR = re.compile(r"(20\d\d)年度?[^。]{0,30}?政府信息公开(?:工作)?(?:年度)?报告")
-_PERIOD_YEAR = re.compile(r"统计期限(?:为|是)?自?(20\d\d)年")
+_PERIOD_YEAR = re.compile(r"统计(?:期限|时限|期间|时间)(?:为|是)?(?:从|自)?(20\d\d)年")
+# The first sentence names the report: 现向社会公布沭阳县发展和改革局2023年度政府信息公开…
+_SENTENCE_AGENCY = re.compile(
+    rf"(?:公布|发布|编制了?)([{HAN}()]{{2,30}}?)(20\d\d)年度?(?:政府信息公开|信息公开)"
+)
 _ANY_YEAR = re.compile(r"(20\d\d)年(?!\d{1,2}月\d{1,2}日)")
 _SITE_AGENCY = re.compile(
     rf"(?:请登录|登录|访问|详见)([{HAN}]{{2,30}}?{_AGENCY_SUFFIX})(?:门户网站|政府网站|网站|官网)"
@@ -356,7 +360,7 @@ def _metadata(doc_id: str, head: str, body: str, s1: str) -> tuple[dict, list[di
         counted = Counter(int(y) for y in _ANY_YEAR.findall(s1 or body))
         if counted:
             year, year_source = counted.most_common(1)[0][0], "body"
-    if agency is None and (m := _SITE_AGENCY.search(body)):
+    if agency is None and (m := _SITE_AGENCY.search(body) or _SENTENCE_AGENCY.search(body)):
         agency, agency_source = m.group(1), "body"
     if agency:
         agency = _expand_agency(agency, body)

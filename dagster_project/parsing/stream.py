@@ -36,10 +36,34 @@ N_COLS = len(APPLICANT_COLUMNS)
 STREAM_ROW = {
     key: re.compile(p.pattern.replace("^", "").replace("$", "")) for key, p in ROW_REGEX.items()
 }
+# Two independent words of each label where OCR or truncation may damage one of them.
+_ALSO = {
+    "new_received": "新收政府信息",
+    "carried_over": "结转政府信息公开申请",
+    "partial": "区分处理",
+    "denied_law": "法规禁止|禁止公开",
+    "denied_three_safety": "三安全|一稳定",
+    "denied_third_party": "第三方|合法权益",
+    "denied_internal": "三类内部",
+    "denied_process": "四类过程",
+    "denied_enforcement": "执法案卷",
+    "denied_query": "查询事项",
+    "unavailable_not_held": "本机关不",
+    "unavailable_need_create": "现成信息",
+    "unavailable_unclear": "补正后申请",
+    "rejected_complaint": "举报投诉",
+    "rejected_publication": "出版物",
+    "rejected_mass": "正当理由大量",
+    "rejected_confirm": "重新出具",
+    "other_no_supplement": "不补正",
+    "carried_forward": "下年度继续",
+}
+for _key, _words in _ALSO.items():
+    STREAM_ROW[_key] = re.compile(f"{STREAM_ROW[_key].pattern}|{_words}")
 STREAM_ROW["other_misc"] = re.compile(r"其他(?!法律|处理|对外|情形|结果|组织)")
 STREAM_ROW["other"] = re.compile(r"其他处理")
 STREAM_ROW["total"] = re.compile(r"\(?七\)?(?:总计|合计)")
-STREAM_ROW["denied_law"] = re.compile(r"其他法律|法规禁止")
+STREAM_ROW["denied_law"] = re.compile(r"其他法律|法规禁止|禁止公开")
 
 # Where table 3 starts and ends in whitespace-free text.
 T3_START = re.compile(r"三[、.,]?收到和处理政府信息公开申请")
@@ -69,8 +93,8 @@ class Cell:
     page: int
 
 
-def _blank_out(text: str, pattern: re.Pattern[str]) -> str:
-    return pattern.sub(lambda m: " " * len(m.group()), text)
+def _blank_out(text: str, pattern: re.Pattern[str], fill: str = " ") -> str:
+    return pattern.sub(lambda m: fill * len(m.group()), text)
 
 
 @dataclass
@@ -149,7 +173,8 @@ _MD_LINE = re.compile(r"(?m)^[ \t]*\|.*$")
 
 def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
     """Locate the row labels of a table-3 region and its cells."""
-    clean = _blank_out(_blank_out(text, _MD_HEADER), _NOT_CELLS)
+    # A header row is struck out with a mark that is neither a cell nor a blank line.
+    clean = _blank_out(_blank_out(text, _MD_HEADER, "\x01"), _NOT_CELLS)
     where = [i for i, ch in enumerate(clean) if not ch.isspace() and not ch.isdigit()]
     compact = "".join(clean[i] for i in where)
     labels: dict[str, tuple[int, int]] = {}
@@ -202,6 +227,27 @@ def _solid(seg: list[Cell]) -> list[Cell]:
     return [c for i, c in enumerate(seg) if c.kind != "line" or idx[0] < i < idx[-1]]
 
 
+def _filled(region: Region, seg: list[Cell]) -> list[Cell]:
+    """A markdown row with empty fields and as many numbers floating on lines of their own
+    after it (a converter that lost a cell prints its value below): each floating number in
+    an empty field, in order."""
+    fields = [c for c in seg if c.kind == "field"]
+    table_lines = {c.line for c in seg if c.kind == "field"} | {
+        c.line for c in seg if c.kind == "number" and _MD_LINE.match(_line_of(region, c))
+    }
+    loose = [c for c in seg if c.kind == "number" and c.line not in table_lines]
+    if not fields or len(loose) != len(fields) or max(c.line for c in fields) > loose[0].line:
+        return []
+    fill = iter(loose)
+    return [next(fill) if c.kind == "field" else c for c in seg if c not in loose]
+
+
+def _line_of(region: Region, cell: Cell) -> str:
+    start = region.text.rfind("\n", 0, cell.start) + 1
+    end = region.text.find("\n", cell.start)
+    return region.text[start : end if end >= 0 else len(region.text)]
+
+
 def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]) -> None:
     """The cells between each label and the next; certain rows are marked."""
     order = sorted(region.labels.items(), key=lambda kv: kv[1][0])
@@ -216,7 +262,7 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
         solid = _solid(seg)
         row = rows[key]
         options: list[list[Cell]] = []
-        for cells in (solid, nums, seg):
+        for cells in (solid, nums, seg, _filled(region, seg)):
             if len(cells) == N_COLS and cells not in options:
                 options.append(cells)
         wrapped = False
@@ -243,8 +289,14 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
             and (region.flattened or any(len(c.text) > 1 and c.text[0] == "0" for c in nums))
         ):
             runs = [c.text for c in nums]
-            for values in glued.split_runs(runs, [(0, N_COLS - 1)]) or []:
+            readings = glued.split_runs(runs, [(0, N_COLS - 1)]) or []
+            for values in readings:
                 row.add(values, "split", [str(v) for v in values], [nums[0].line] * N_COLS)
+            # Digits that split one way only are read without doubt, even where the source
+            # breaks a column's identity.
+            row.certain = len(readings) == 1 and region.in_order.get(key, False)
+            prefix += len(solid)
+            continue
         lines = [c.line for c in solid]
         row.certain = (
             options == [solid]
