@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -331,6 +332,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_office_check(args: argparse.Namespace) -> int:
+    from dagster_project import office
+
+    if not office.available():
+        print("xxgk office-check needs LibreOffice (soffice) and pdftotext on the PATH")
+        return 2
+    with tempfile.TemporaryDirectory() as work:
+        scores = office.check(args.reports, Path(work))
+    for mode, score in scores.items():
+        print(score.line(f"pdftotext {mode}"))
+        for example in score.examples[:10]:
+            print("  wrong:", example)
+    return 0 if all(s.wrong == 0 for s in scores.values()) else 1
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     paths = DataPaths.resolve(args.data_dir)
     env = _environment(paths)
@@ -399,6 +415,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data-dir", help=data_help + "; the corpus is cached under its bench/")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser(
+        "office-check",
+        help="fill the Word form, export PDF with LibreOffice, parse pdftotext's two texts",
+    )
+    p.add_argument("--reports", type=int, default=40, help="reports (each with zeros and blanks)")
+    p.set_defaults(func=cmd_office_check)
     return parser
 
 

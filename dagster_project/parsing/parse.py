@@ -341,7 +341,13 @@ def _metadata(doc_id: str, head: str, body: str, s1: str) -> tuple[dict, list[di
     issues: list[dict] = []
     agency = year = None
     year_source = agency_source = None
-    if m := _TITLE_AGENCY_FIRST.search(head) or _first_line_match(_META_TITLE, head):
+    # A title wrapped over two lines (a PDF's centred title) is read as one.
+    title = "".join(head.split("\n")[:2])
+    if m := (
+        _TITLE_AGENCY_FIRST.search(head)
+        or _first_line_match(_META_TITLE, head)
+        or _TITLE_AGENCY_FIRST.search(title)
+    ):
         agency, year = m.group(1), int(m.group(2))
     elif m := _TITLE_YEAR_FIRST.search(head):
         year, agency = int(m.group(1)), m.group(2)

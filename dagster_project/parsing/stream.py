@@ -345,12 +345,20 @@ def _clusters(positions: list[int]) -> list[float]:
 
 
 def _anchors(cells: list[Cell]) -> Anchors | None:
-    """The seven column positions of one page of space-aligned text: the numbers' left edges
-    (or right edges) fall into exactly seven tight clusters, one per column."""
+    """The seven column positions of one page of space-aligned text, from its lines of seven
+    numbers: each column's numbers share a left edge (or a right edge) within a character.
+    Numbers of lines with blanks are not used: one pushed aside by a wide neighbour would
+    pass for a column of its own."""
+    lines: dict[int, list[Cell]] = {}
+    for c in cells:
+        lines.setdefault(c.line, []).append(c)
+    full = [row for row in lines.values() if len(row) == N_COLS]
+    if not full:
+        return None
     for edge, at in _EDGES.items():
-        found = _clusters([at(c) for c in cells])
-        if len(found) == N_COLS:
-            return edge, found
+        columns = [_clusters([at(row[j]) for row in full]) for j in range(N_COLS)]
+        if all(len(c) == 1 for c in columns):
+            return edge, [c[0] for c in columns]
     return None
 
 
@@ -398,8 +406,10 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
     header = _header_anchors(region.text[: order[0][1][0]])
     if header is not None:
         page = region.text.count("\f", 0, order[0][1][0])
-        if anchors.get(page) is None or _agree(anchors[page], header):
-            anchors[page] = header
+        # The header and the full lines must agree where both are found.
+        anchors[page] = (
+            header if anchors.get(page) in (None, header) or _agree(anchors[page], header) else None
+        )
     for i, (key, (start, end)) in enumerate(order):
         stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
         nums = [c for c in numbers if end <= c.start < stop]
