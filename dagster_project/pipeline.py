@@ -33,8 +33,9 @@ from dagster_project.lake import (
     write_partitions,
 )
 from dagster_project.parsing.decode import Decoded, decode_bytes
+from dagster_project.parsing.frames import SCHEMAS, ParseResult
 from dagster_project.parsing.normalize import normalize_frame
-from dagster_project.parsing.parse import SCHEMAS, ParseResult, parse_batch
+from dagster_project.parsing.parse import parse_batch
 from dagster_project.paths import DataPaths
 
 RAW_FILES_SCHEMA: dict[str, pl.DataType] = {

@@ -15,7 +15,7 @@ import pytest
 from dagster_project import pipeline
 from dagster_project.cli import run_pipeline
 from dagster_project.faults import ENV
-from dagster_project.parsing.parse import ParseResult
+from dagster_project.parsing.frames import ParseResult
 from dagster_project.paths import DataPaths
 from dagster_project.pipeline import ingest_year, normalize_texts, parse_year, read_manifest
 from dagster_project.synth import generate

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import polars as pl
 
+from dagster_project.parsing.frames import ParseResult
 from dagster_project.parsing.labels import ITEM_BY_KEY, TABLE3_VARIANTS, TABLE4_CELLS
-from dagster_project.parsing.parse import ParseResult
 
 
 def _number(value: Decimal | int | None) -> int | float | None:

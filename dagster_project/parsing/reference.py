@@ -23,7 +23,7 @@ from dagster_project.parsing.labels import (
     TABLE3_VARIANTS,
     TABLE4_CELLS,
 )
-from dagster_project.parsing.parse import NARRATIVE_CHECKS, SHARE_TOLERANCE
+from dagster_project.parsing.narrative import NARRATIVE_CHECKS, SHARE_TOLERANCE
 
 # The article of the 2019 Regulations (《政府信息公开条例》) a disposition rests on, where the
 # regulation names one.

@@ -27,10 +27,8 @@ from statistics import median
 
 from dagster_project.parsing import glued
 from dagster_project.parsing.arbiter import RowReadings, Verdict, arbitrate
-from dagster_project.parsing.labels import APPLICANT_COLUMNS, ROW_BY_KEY, ROW_REGEX
-
-HAN = "\u4e00-\u9fff"
-N_COLS = len(APPLICANT_COLUMNS)
+from dagster_project.parsing.frames import HAN, N_COLS
+from dagster_project.parsing.labels import ROW_BY_KEY, ROW_REGEX
 
 # Row labels searched in whitespace-free text, without line anchors.
 STREAM_ROW = {

@@ -1,0 +1,172 @@
+"""The frames a parse produces (DESIGN.md §6) and the values of table cells.
+
+Every part of the parser writes its rows through `make_frame` and its findings through
+`make_issue`, so the schemas below are the one definition of the staging tables' columns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+
+import polars as pl
+
+from dagster_project.parsing.labels import APPLICANT_COLUMNS
+
+HAN = "\u4e00-\u9fff"
+# A table cell: a count, or a dash that the report uses for zero.
+CELL_TOKEN = r"^(?:\d{1,3}(?:,\d{3})+|\d+|[—–\-/]{1,2})$"
+# Tokens written for zero: dashes, a slash, or "" (an empty cell).
+DASH = r"^(?:[—–\-/]{1,2})?$"
+# A table-2 value: counts, signed changes (减1, +10, 增5) and amounts with their unit.
+VALUE_TOKEN = r"^(?:[+\-增减]?\d+(?:\.\d+)?(?:万元|元|万)?|[—–\-/]{1,2})?$"
+N_COLS = len(APPLICANT_COLUMNS)
+MONEY = pl.Decimal(24, 2)
+
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "reports": {
+        "doc_id": pl.String,
+        "agency": pl.String,
+        "agency_source": pl.String,
+        "agency_parsed": pl.String,
+        "year": pl.Int32,
+        "year_source": pl.String,
+        "format": pl.String,
+        "format_source": pl.String,
+        "table2_present": pl.Boolean,
+        "table3_present": pl.Boolean,
+        "table4_present": pl.Boolean,
+        "table3_variant": pl.String,
+        "n_lines": pl.Int32,
+    },
+    "table3": {
+        "doc_id": pl.String,
+        "row_key": pl.String,
+        "col_key": pl.String,
+        "row_order": pl.Int32,
+        "col_order": pl.Int32,
+        "raw": pl.String,
+        "value": pl.Int64,
+        "state": pl.String,
+        "line": pl.Int32,
+    },
+    "table4": {
+        "doc_id": pl.String,
+        "channel": pl.String,
+        "outcome": pl.String,
+        "cell_order": pl.Int32,
+        "raw": pl.String,
+        "value": pl.Int64,
+        "state": pl.String,
+        "line": pl.Int32,
+    },
+    "table2": {
+        "doc_id": pl.String,
+        "item": pl.String,
+        "measure": pl.String,
+        "raw": pl.String,
+        "value": MONEY,
+        "unit": pl.String,
+        "state": pl.String,
+        "line": pl.Int32,
+    },
+    "narrative": {
+        "doc_id": pl.String,
+        "fact": pl.String,
+        "unit": pl.String,
+        "value": MONEY,
+        "raw": pl.String,
+        "line": pl.Int32,
+    },
+    "issues": {
+        "doc_id": pl.String,
+        "code": pl.String,
+        "severity": pl.String,
+        "rule": pl.String,
+        "message": pl.String,
+        "line": pl.Int32,
+    },
+}
+
+
+def empty(name: str) -> pl.DataFrame:
+    """An empty frame with the schema of one parse output."""
+    return pl.DataFrame(schema=SCHEMAS[name])
+
+
+def make_frame(name: str, rows: list[dict]) -> pl.DataFrame:
+    """A frame of one parse output from row dicts (an empty one with its schema if none)."""
+    if not rows:
+        return empty(name)
+    return pl.DataFrame(rows, schema=SCHEMAS[name], orient="row")
+
+
+@dataclass
+class ParseResult:
+    """The parse of a batch: one frame per staging table, keyed by doc_id."""
+
+    reports: pl.DataFrame
+    table3: pl.DataFrame
+    table4: pl.DataFrame
+    table2: pl.DataFrame
+    narrative: pl.DataFrame
+    issues: pl.DataFrame
+
+    def only(self, doc_ids: pl.Series) -> ParseResult:
+        """The rows of these documents only."""
+        keep = pl.col("doc_id").is_in(doc_ids.implode())
+        return ParseResult(**{f.name: getattr(self, f.name).filter(keep) for f in fields(self)})
+
+    @classmethod
+    def concat(cls, parts: list[ParseResult]) -> ParseResult:
+        """Stack the results of several batches."""
+        return cls(
+            **{
+                f.name: pl.concat([getattr(p, f.name) for p in parts]) if parts else empty(f.name)
+                for f in fields(cls)
+            }
+        )
+
+
+def make_issue(
+    doc_id: str,
+    code: str,
+    severity: str,
+    message: str,
+    rule: str | None = None,
+    line: int | None = None,
+) -> dict:
+    """One parse issue as a row of the issues frame."""
+    return {
+        "doc_id": doc_id,
+        "code": code,
+        "severity": severity,
+        "rule": rule,
+        "message": message,
+        "line": line,
+    }
+
+
+# A cell of table 3 or 4: a count, a dash or an empty cell, outside markdown header rows.
+IS_CELL = (pl.col("token").str.contains(CELL_TOKEN) | (pl.col("token") == "")) & ~pl.col("header")
+
+
+def cell_value(token: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Value and state of a table-3/4 cell token."""
+    is_dash = token.str.contains(DASH)
+    value = (
+        pl.when(is_dash)
+        .then(pl.lit(0, dtype=pl.Int64))
+        .otherwise(token.str.replace_all(",", "").cast(pl.Int64, strict=False))
+    )
+    state = pl.when(is_dash).then(pl.lit("dash_zero")).otherwise(pl.lit("number"))
+    return value, state
+
+
+def scalar_cell(token: str | None) -> dict:
+    """Value and state of one table-3/4 cell token read outside the batch path."""
+    if token is None:
+        return {"value": None, "state": "missing"}
+    if re.match(DASH, token):
+        return {"value": 0, "state": "dash_zero"}
+    return {"value": int(token.replace(",", "")), "state": "number"}
