@@ -298,6 +298,8 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
         lines = [c.line for c in solid]
         row.certain = (
             options == [solid]
+            # a blank line before or after the numbers may be a cell or a separator
+            and len(solid) == len([c for c in seg if c.kind != "field" or c in solid])
             and not wrapped
             # on one line, or one to a line (a number wrapped inside its cell spans two lines)
             and (len(set(lines)) == 1 or len(set(lines)) == len(lines))
