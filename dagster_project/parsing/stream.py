@@ -441,7 +441,16 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
         rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
         # Every number of the row on one line, each right under its column: as sure as a row
         # whose seven cells stand between its label and the next.
-        if nums and tight and len({c.line for c in nums}) == 1 and region.in_order.get(key):
+        # Blank cells are zeros only if the row then adds up: else its numbers may stand
+        # elsewhere (a cut or wrapped row), and the identities must decide.
+        values = [_value(t) for t in tokens]
+        if (
+            nums
+            and tight
+            and len({c.line for c in nums}) == 1
+            and region.in_order.get(key)
+            and (len(nums) == N_COLS or sum(values[:-1]) == values[-1])
+        ):
             rows[key].certain = True
 
 
