@@ -73,6 +73,7 @@ _NOT_CELLS = re.compile(rf"[1-9][.、,]\s*(?=[{HAN}“\"(])|数据\d")
 _CELL = re.compile(r"\d{1,3}(?:,\d{3})+|\d+|(?<![^\s|])[—–\-/]{1,2}(?![^\s|])")
 # A markdown header row (the row above a |---| rule): generic or wrong headers, never cells.
 _MD_HEADER = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*(?=\n[ \t]*\|?[ \t]*:?-{3,})")
+_MD_RULE = re.compile(r"^[\s|:]*-{3,}[-\s|:]*$")
 _GLUED_CELL = re.compile(r"\d+|[—–\-/]")
 _MD_EMPTY = re.compile(r"\|[ \t]*(?=\|)")
 _WORD = re.compile(rf"[{HAN}]")
@@ -549,6 +550,8 @@ def table4_cells(text: str) -> tuple[list[str], int, bool] | None:
     tokens: list[str] = []
     glued = False
     for line in _blank_out(text[begin:stop], _NOT_CELLS).split("\n"):
+        if _MD_RULE.match(line):
+            continue  # a markdown rule row: its dashes are no cells
         found = _GLUED_CELL.findall(line)
         tokens += found
         glued = glued or (bool(found) and bool(_WORD.search(line)))

@@ -28,7 +28,7 @@ def read_table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFra
     streamed = [
         {"doc_id": d, "section": "t4", "line_no": found[1], "header": False, "token": t}
         for d in sorted(set(texts) - seen)
-        if (found := stream.table4_cells(texts[d])) is not None
+        if (found := stream.table4_cells(texts[d])) is not None and found[2]
         for t in found[0]
     ]
     if streamed:
