@@ -302,8 +302,9 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
             # a blank line before or after the numbers may be a cell or a separator
             and len(solid) == len([c for c in seg if c.kind != "field" or c in solid])
             and not wrapped
-            # on one line, or one to a line (a number wrapped inside its cell spans two lines)
-            and (len(set(lines)) == 1 or len(set(lines)) == len(lines))
+            # on one line: one cell to a line (PDF text in reading order) lets a cell move
+            # across a label unseen, and a number wrapped in its cell spans two lines
+            and len(set(lines)) == 1
             and region.in_order.get(key, False)
             and (region.flattened or prefix == keys.index(key) * N_COLS)
         )
