@@ -18,8 +18,9 @@ from dagster_project.parsing.identities import term_groups
 from dagster_project.parsing.labels import APPLICANT_COLUMNS
 
 Values = tuple[int, ...]
-# Most combinations of rows in doubt tried against the identities.
+# Most combinations of rows in doubt kept; the search takes at most ten times as many steps.
 MAX_COMBINATIONS = 20000
+MAX_STEPS = MAX_COMBINATIONS * 10
 RULES = ("T3-1", "T3-2", "T3-3")
 
 
@@ -130,7 +131,8 @@ def _search(
 ) -> tuple[list[tuple[Values, ...]], bool]:
     """Every combination of the rows' candidates under which each group holds, found depth
     first: a group is checked as soon as its last row is given. Returns the combinations and
-    whether the search ran to its end (it stops after MAX_COMBINATIONS steps)."""
+    whether the search ran to its end (it stops after MAX_STEPS steps or past
+    MAX_COMBINATIONS combinations)."""
     # The groups to check once the row at each depth is given: those it takes part in.
     due = [[cells for _, cells, rows in live if key in rows] for key in order]
     table: dict[str, Values | None] = dict(fixed)
@@ -145,7 +147,7 @@ def _search(
         key = order[depth]
         for values in doubt[key]:
             steps += 1
-            if steps > MAX_COMBINATIONS * 10:
+            if steps > MAX_STEPS:
                 return False
             table[key] = values
             if all(_feasible(cells, table) for cells in due[depth]) and not walk(depth + 1):
