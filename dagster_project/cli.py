@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from dagster_project.parsing.decode import decode_bytes
+from dagster_project.parsing.documents import read_document
 from dagster_project.parsing.normalize import normalize_frame
 from dagster_project.parsing.parse import parse_batch
 from dagster_project.paths import BIN_DIR, DATA_DIR_ENV, DataPaths, path_with_bin
@@ -48,6 +48,14 @@ def _read_inputs(files: Sequence[str]) -> list[tuple[str, bytes]]:
     return inputs
 
 
+DOCS_SCHEMA = {
+    "doc_id": pl.String,
+    "original": pl.String,
+    "locations": pl.List(pl.String),
+    "error": pl.String,
+}
+
+
 def parse_files(inputs: list[tuple[str, bytes]]) -> list[dict]:
     """Contract objects for some files (name, bytes), in order; an undecodable file gives an
     object with null tables and a `decode_failed` issue."""
@@ -56,16 +64,22 @@ def parse_files(inputs: list[tuple[str, bytes]]) -> list[dict]:
     rows, heads = [], {}
     for i, (name, data) in enumerate(inputs):
         doc_id = str(i)
-        decoded = decode_bytes(data)
+        document = read_document(data)
         heads[doc_id] = {
             "file": name,
             "sha256": hashlib.sha256(data).hexdigest(),
-            "encoding": decoded.encoding,
+            "kind": document.kind,
+            "encoding": document.encoding,
         }
-        rows.append({"doc_id": doc_id, "original": decoded.text or "", "error": decoded.error})
-    docs = normalize_frame(
-        pl.DataFrame(rows, schema={"doc_id": pl.String, "original": pl.String, "error": pl.String})
-    )
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "original": document.text or "",
+                "locations": document.locations,
+                "error": document.error,
+            }
+        )
+    docs = normalize_frame(pl.DataFrame(rows, schema=DOCS_SCHEMA))
     result = parse_batch(docs)
     objects = dict(zip(result.reports["doc_id"], to_contract(result, heads), strict=True))
     out = []

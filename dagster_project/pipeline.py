@@ -32,7 +32,7 @@ from dagster_project.lake import (
     write_partition,
     write_partitions,
 )
-from dagster_project.parsing.decode import Decoded, decode_bytes
+from dagster_project.parsing.documents import Document, read_document
 from dagster_project.parsing.frames import SCHEMAS, ParseResult
 from dagster_project.parsing.normalize import normalize_frame
 from dagster_project.parsing.parse import parse_batch
@@ -44,6 +44,7 @@ RAW_FILES_SCHEMA: dict[str, pl.DataType] = {
     "size": pl.Int64,
     "sha256": pl.String,
     "report_id": pl.String,
+    "kind": pl.String,
     "encoding": pl.String,
     "decode_error": pl.String,
     "duplicate_of": pl.String,
@@ -61,6 +62,7 @@ TEXTS_SCHEMA: dict[str, pl.DataType] = {
     "manifest_year": pl.Int32,
     "source_url": pl.String,
     "original": pl.String,
+    "locations": pl.List(pl.String),
 }
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "year": pl.Int32,
@@ -173,7 +175,7 @@ def ingest_year(
     paths: DataPaths,
     year: str,
     manifest: dict[str, dict],
-    known: dict[str, Decoded] | None = None,
+    known: dict[str, Document] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Register every file of a year (raw_files, one row per path) and decode each distinct
     content once (raw_texts, one row per sha256). `known` holds contents decoded before, by
@@ -199,13 +201,14 @@ def ingest_year(
         if first is not None:
             first["paths"].append(rel)
             row.update(
+                kind=first["kind"],
                 encoding=first["encoding"],
                 decode_error=first["decode_error"],
                 duplicate_of=first["file"],
             )
         else:
-            decoded = known.get(sha) or decode_bytes(data)
-            row.update(encoding=decoded.encoding, decode_error=decoded.error)
+            decoded = known.get(sha) or read_document(data)
+            row.update(kind=decoded.kind, encoding=decoded.encoding, decode_error=decoded.error)
             texts[sha] = {
                 "year": int(year),
                 "report_id": row["report_id"],
@@ -213,6 +216,8 @@ def ingest_year(
                 "file": rel,
                 "paths": [rel],
                 "original": decoded.text,
+                "locations": decoded.locations,
+                "kind": decoded.kind,
                 "encoding": decoded.encoding,
                 "decode_error": decoded.error,
                 **{k: row[k] for k in ("manifest_agency", "manifest_year", "source_url")},
@@ -293,12 +298,12 @@ def ingest_partition(
     except (FileNotFoundError, TornWrite):
         previous = None  # nothing (whole) to reuse: every file is decoded
     if previous:
-        encodings = previous["raw_files"].select("sha256", "encoding").unique("sha256")
+        encodings = previous["raw_files"].select("sha256", "kind", "encoding").unique("sha256")
         known = {
-            sha: Decoded(text, encoding, None)
-            for sha, encoding, text in previous["raw_texts"]
+            sha: Document(kind, text, encoding, None, locations)
+            for sha, kind, encoding, text, locations in previous["raw_texts"]
             .join(encodings, on="sha256", how="left")
-            .select("sha256", "encoding", "original")
+            .select("sha256", "kind", "encoding", "original", "locations")
             .iter_rows()
         }
     raw_files, raw_texts = ingest_year(paths, year, manifest, known)
@@ -419,6 +424,7 @@ def _docs(normalized: pl.DataFrame) -> pl.DataFrame:
         text="text",
         agency_hint="manifest_agency",
         year_hint="manifest_year",
+        locations="locations",
     )
 
 

@@ -42,7 +42,7 @@ def write_corpus(raw: Path) -> dict[str, str]:
         fates[f"{folder.name}/{name}"] = fate
 
     put(y23, "empty.txt", b"", "quarantined: empty file")
-    put(y23, "scan.txt", b"%PDF-1.7\n" + rng.randbytes(5000), "quarantined: binary")
+    put(y23, "scan.txt", b"%PDF-1.7\n" + rng.randbytes(5000), "quarantined: broken PDF")
     put(y23, "image.txt", b"\x89PNG\r\n\x1a\n\x00" + rng.randbytes(5000), "quarantined: binary")
     for i, encoding in enumerate(("gb18030", "gbk", "utf-16-le", "utf-16-be", "utf-16")):
         put(y23, f"enc-{encoding}.txt", synthetic(100 + i).encode(encoding), "staged")

@@ -22,6 +22,27 @@ def _by_doc(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return {key[0]: group for key, group in frame.group_by("doc_id", maintain_order=True)}
 
 
+_WHERE = ("line", "page", "location")
+
+
+def _provenance(
+    t3: pl.DataFrame | None, t4: pl.DataFrame | None, facts: pl.DataFrame | None, obj: dict
+) -> dict:
+    """Where each table-3/4 cell and narrative fact of one report was read: its line, and its
+    page and place in the original document where known; the shape of the values' keys."""
+    out: dict = {"table3": None, "table4": None, "narrative": {}}
+    if obj["table3"] is not None and t3 is not None:
+        where = {(r["row_key"], r["col_key"]): {k: r[k] for k in _WHERE} for r in t3.to_dicts()}
+        cols = t3.sort("col_order")["col_key"].unique(maintain_order=True).to_list()
+        out["table3"] = {k: [where.get((k, c)) for c in cols] for k in obj["table3"]}
+    if obj["table4"] is not None and t4 is not None:
+        where = {(r["channel"], r["outcome"]): {k: r[k] for k in _WHERE} for r in t4.to_dicts()}
+        out["table4"] = [where.get(k) for k in TABLE4_CELLS]
+    if facts is not None:
+        out["narrative"] = {r["fact"]: {k: r[k] for k in _WHERE} for r in facts.to_dicts()}
+    return out
+
+
 def to_contract(result: ParseResult, files: dict[str, dict]) -> list[dict]:
     """One contract object per report, in the order of `result.reports`.
 
@@ -83,6 +104,9 @@ def to_contract(result: ParseResult, files: dict[str, dict]) -> list[dict]:
                 for f, u, v in facts.select("fact", "unit", "value").iter_rows()
                 if u == "percent"
             }
+        )
+        obj["provenance"] = _provenance(
+            t3.get(doc_id), t4.get(doc_id), narrative.get(doc_id), obj
         )
         found = issues.get(doc_id)
         obj["issues"] = [] if found is None else found.drop("doc_id").to_dicts()

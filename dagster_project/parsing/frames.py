@@ -89,6 +89,18 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 }
 
 
+# Where each cell and fact stands in the original, added to the parse of a batch by `locate`:
+# the page (of a PDF, or of text whose pages a form feed separates) and, for a document read
+# by its structure, its place there ("page 3, table 2, row 5", "table 1, row 7").
+PROVENANCE: dict[str, pl.DataType] = {"page": pl.Int32, "location": pl.String}
+LOCATED = ("table3", "table4", "table2", "narrative")
+
+
+def result_schema(name: str) -> dict[str, pl.DataType]:
+    """The columns of one frame of a batch's parse: the parser's, then the provenance."""
+    return {**SCHEMAS[name], **(PROVENANCE if name in LOCATED else {})}
+
+
 def empty(name: str) -> pl.DataFrame:
     """An empty frame with the schema of one parse output."""
     return pl.DataFrame(schema=SCHEMAS[name])
@@ -122,9 +134,44 @@ class ParseResult:
         """Stack the results of several batches."""
         return cls(
             **{
-                f.name: pl.concat([getattr(p, f.name) for p in parts]) if parts else empty(f.name)
+                f.name: pl.concat([getattr(p, f.name) for p in parts])
+                if parts
+                else pl.DataFrame(schema=result_schema(f.name))
                 for f in fields(cls)
             }
+        )
+
+    def locate(self, docs: pl.DataFrame) -> ParseResult:
+        """This parse with each located row's page and place in the original, from the
+        documents' texts (form feeds start pages) and `locations` (one per line), if given."""
+        pages = docs.select(
+            "doc_id",
+            page=pl.col("text")
+            .fill_null("")
+            .str.split("\n")
+            .list.eval(pl.element().str.contains("\f", literal=True).cum_sum().cast(pl.Int32) + 1),
+            has_pages=pl.col("text").fill_null("").str.contains("\f", literal=True),
+            locations=pl.col("locations")
+            if "locations" in docs.columns
+            else pl.lit(None, dtype=pl.List(pl.String)),
+        )
+        found = {}
+        for name in LOCATED:
+            frame = getattr(self, name).drop(list(PROVENANCE), strict=False)
+            index = (pl.col("line") - 1).cast(pl.Int64)
+            found[name] = (
+                frame.join(pages, on="doc_id", how="left")
+                .with_columns(
+                    page=pl.when(pl.col("has_pages")).then(
+                        pl.col("page").list.get(index, null_on_oob=True)
+                    ),
+                    location=pl.col("locations").list.get(index, null_on_oob=True),
+                )
+                .select(list(result_schema(name)))
+                .cast(result_schema(name))
+            )
+        return ParseResult(
+            **{f.name: found.get(f.name, getattr(self, f.name)) for f in fields(self)}
         )
 
 

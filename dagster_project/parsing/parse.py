@@ -366,12 +366,13 @@ def _table3_stream(doc_id: str, text: str, issues: list[dict]) -> tuple[list[dic
 
 def parse_batch(docs: pl.DataFrame) -> ParseResult:
     """Parse a batch of normalised reports (columns doc_id and text; optional agency_hint and
-    year_hint from a manifest) into the contract frames, one report per doc_id."""
+    year_hint from a manifest; locations, each line's place in its document) into the contract
+    frames, one report per doc_id."""
     if docs.is_empty():
-        return ParseResult(**{f.name: empty(f.name) for f in fields(ParseResult)})
-    docs, line_maps = _split_sections(docs)
-    result = _parse(docs)
-    return _restore_lines(result, line_maps) if line_maps else result
+        return ParseResult.concat([])
+    split, line_maps = _split_sections(docs)
+    result = _parse(split)
+    return (_restore_lines(result, line_maps) if line_maps else result).locate(docs)
 
 
 # A section heading inside a line (crawler pages put the whole report on one line).

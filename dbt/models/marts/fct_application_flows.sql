@@ -24,6 +24,7 @@ pivoted as (
         any_value(value) filter (where disposition_key = 'total') as total,
         any_value(value) filter (where disposition_key = 'carried_forward') as carried_forward,
         min(source_line) as source_line,
+        min(source_page) as source_page,
     from cells
     group by report_id, applicant_key
 
@@ -39,6 +40,7 @@ select
     pivoted.total,
     pivoted.carried_forward,
     pivoted.source_line,
+    pivoted.source_page,
     reports.is_certified,
 from pivoted
 inner join reports on pivoted.report_id = reports.report_id

@@ -30,6 +30,8 @@ select
     cells.value as applications,
     cells.cell_state,
     cells.source_line,
+    cells.source_page,
+    cells.source_location,
     reports.is_certified,
 from cells
 inner join dispositions on cells.disposition_key = dispositions.disposition_key

@@ -22,6 +22,8 @@ select
     cells.value as cases,
     cells.cell_state,
     cells.source_line,
+    cells.source_page,
+    cells.source_location,
     reports.is_certified,
 from cells
 inner join reports on cells.report_id = reports.report_id

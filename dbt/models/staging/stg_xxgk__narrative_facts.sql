@@ -15,6 +15,8 @@ renamed as (
         value::decimal(24, 2) as value,
         raw as raw_text,
         line as source_line,
+        page as source_page,
+        location as source_location,
     from source
 
 )

@@ -14,6 +14,7 @@ renamed as (
         size as size_bytes,
         sha256,
         report_id,
+        kind as file_kind,
         encoding,
         duplicate_of,
         status,

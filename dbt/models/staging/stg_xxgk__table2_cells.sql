@@ -17,6 +17,8 @@ renamed as (
         unit as printed_unit,
         state as cell_state,
         line as source_line,
+        page as source_page,
+        location as source_location,
     from source
 
 )

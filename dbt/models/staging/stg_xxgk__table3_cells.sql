@@ -18,6 +18,8 @@ renamed as (
         value::bigint as value,
         state as cell_state,
         line as source_line,
+        page as source_page,
+        location as source_location,
     from source
 
 )
