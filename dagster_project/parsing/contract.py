@@ -105,9 +105,7 @@ def to_contract(result: ParseResult, files: dict[str, dict]) -> list[dict]:
                 if u == "percent"
             }
         )
-        obj["provenance"] = _provenance(
-            t3.get(doc_id), t4.get(doc_id), narrative.get(doc_id), obj
-        )
+        obj["provenance"] = _provenance(t3.get(doc_id), t4.get(doc_id), narrative.get(doc_id), obj)
         found = issues.get(doc_id)
         obj["issues"] = [] if found is None else found.drop("doc_id").to_dicts()
         out.append(obj)
