@@ -355,7 +355,7 @@ def cmd_office_check(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as work:
         scores = office.check(args.reports, Path(work))
     for mode, score in scores.items():
-        print(score.line(f"pdftotext {mode}"))
+        print(score.line(mode))
         for example in score.examples[:10]:
             print("  wrong:", example)
     return 0 if all(s.wrong == 0 for s in scores.values()) else 1

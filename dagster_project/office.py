@@ -1,10 +1,11 @@
-"""Reports made the way agencies make them: the national Word form filled in, exported to PDF by
-an office suite, and turned to text by `pdftotext` (default order and `-layout`).
+"""Reports made the way agencies make them: the national Word form filled in and saved by an
+office suite as .docx, exported to PDF and to HTML; the PDF also turned to text by `pdftotext`
+(default order and `-layout`), as users of other tools do.
 
-`xxgk office-check` fills the 2021 form with the truths of synthetic reports (and the gold of
-the real reports in `tests/real/` that use the form's three （六） rows), converts each with
-LibreOffice, parses both texts and counts cells right, null and wrong. It needs LibreOffice
-(`soffice`) and poppler's `pdftotext` on the PATH; both are Debian packages.
+`xxgk office-check` fills the form (2021, or the 2019 form derived from it) with the truths of
+the real reports in `tests/real/` and of synthetic reports of both forms, converts each with
+LibreOffice, parses every rendering and counts cells right, null and wrong. It needs
+LibreOffice (`soffice`) and poppler's `pdftotext` on the PATH; both are Debian packages.
 """
 
 from __future__ import annotations
@@ -49,12 +50,46 @@ def _fill_cells(row: str, values: list[str]) -> str:
     return "".join(out) + row[last:]
 
 
-def fill_form(truth: dict, blank_zero: bool, template: Path = TEMPLATE) -> bytes:
-    """The 2021 Word form with a report's title, statistics period, table 3 and table 4;
-    zeros printed, or left blank as many agencies leave them."""
+# Table 2 of the 2019 form names its columns in words of its own (the form's structure is
+# otherwise that of 2021 where tables 3 and 4 are concerned).
+# The template splits some of its words over runs ("本年" "制发件数", "现行有效件" "数").
+_WORDS_2019 = {
+    r"制发件数": "新制作数量",
+    r"本年废止件数": "本年新公开数量",
+    r"现行有效件(</w:t>.*?<w:t(?: [^>]*)?>)数": r"对外公开总数量\1",
+    r"行政规范性文件": "规范性文件",
+    r"本年处理决定数量": "处理决定数量",
+    r"本年收费金额（单位：万元）": "上一年项目数量",
+}
+
+
+def _single_other(t3_xml: str) -> str:
+    """Table 3 of the 2019 form: one （六）其他处理 row, its label across both label columns,
+    where the 2021 form has three."""
+    rows = list(_ROW.finditer(t3_xml))
+    first = next(i for i, m in enumerate(rows) if "（六）其他处理" in m.group())
+    row = rows[first].group()
+    cells = list(_CELL.finditer(row))
+    label = cells[1].group()
+    label = label.replace('<w:vMerge w:val="restart"/>', '<w:gridSpan w:val="2"/>')
+    row = row[: cells[1].start()] + label + row[cells[2].end() :]
+    return t3_xml[: rows[first].start()] + row + t3_xml[rows[first + 2].end() :]
+
+
+def fill_form(
+    truth: dict, blank_zero: bool, template: Path = TEMPLATE, form: str | None = None
+) -> bytes:
+    """The national Word form (2021, or 2019 as derived from it) with a report's title,
+    statistics period, table 3 and table 4; zeros printed, or left blank as many agencies
+    leave them. The form is the truth's own unless given."""
     with zipfile.ZipFile(template) as z:
         files = {name: z.read(name) for name in z.namelist()}
     xml = files["word/document.xml"].decode("utf-8")
+    if (form or truth["format"]) == "2019":
+        t3 = list(_TABLE.finditer(xml))[1]
+        xml = xml[: t3.start()] + _single_other(t3.group()) + xml[t3.end() :]
+        for old, new in _WORDS_2019.items():
+            xml = re.sub(f">{old}<", f">{new}<", xml, flags=re.S)
 
     def cell(v: int) -> str:
         return "" if blank_zero and v == 0 else str(v)
@@ -95,21 +130,27 @@ def fill_form(truth: dict, blank_zero: bool, template: Path = TEMPLATE) -> bytes
 
 
 def truths(n: int) -> list[tuple[str, dict]]:
-    """The real reports on the three-row 2021 form, then synthetic ones, n in all."""
+    """The real reports on either form's table 3, then synthetic ones of both forms in turn,
+    n in all."""
     from dagster_project.synth import generate
 
     found = []
     for gold in sorted(REAL.glob("*.json")):
         g = json.loads(gold.read_text())
-        if g["format"] == "2021" and "other_misc" in g["table3"]:
+        if ("other" if g["format"] == "2019" else "other_misc") in g["table3"]:
             found.append((gold.stem, g))
     seed = 0
     while len(found) < n:
         t = generate(seed).truth
-        if t["table3_variant"] == "three_other":
+        if t["table3_variant"] == _form_variant(t):
             found.append((f"synth-{seed}", t))
         seed += 1
     return found[:n]
+
+
+def _form_variant(truth: dict) -> str:
+    """The table-3 variant the form of a truth's format prints."""
+    return "single_other" if truth["format"] == "2019" else "three_other"
 
 
 @dataclass
@@ -124,7 +165,9 @@ class Score:
 
     def add(self, name: str, truth: dict, got: dict) -> None:
         """Compare one parsed report with its truth."""
-        if (got.get("year"), got.get("format")) != (truth["year"], "2021") or not got.get("agency"):
+        if (got.get("year"), got.get("format")) != (truth["year"], truth["format"]) or not got.get(
+            "agency"
+        ):
             self.meta_wrong += 1
         cells = [
             (f"{k}[{i}]", v, ((got.get("table3") or {}).get(k) or [None] * 7)[i])
@@ -153,7 +196,8 @@ class Score:
 
 
 def check(n: int, work: Path) -> dict[str, Score]:
-    """Render n reports through the Word form, LibreOffice and pdftotext; score both texts."""
+    """Render n reports through the Word form and LibreOffice (as .docx, .pdf and .html), and
+    score each as xxgk reads the file, and the PDF as pdftotext's two texts."""
     from dagster_project.cli import parse_files
 
     work.mkdir(parents=True, exist_ok=True)
@@ -163,15 +207,19 @@ def check(n: int, work: Path) -> dict[str, Score]:
             path = work / f"{name}{'-blank' if blank else ''}.docx"
             path.write_bytes(fill_form(truth, blank))
             made.append((path, truth))
-    subprocess.run(
-        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(work)]
-        + [str(p) for p, _ in made],
-        check=True,
-        capture_output=True,
-    )
-    scores = {}
+    for kind in ("pdf", "html"):
+        subprocess.run(
+            ["soffice", "--headless", "--convert-to", kind, "--outdir", str(work)]
+            + [str(p) for p, _ in made],
+            check=True,
+            capture_output=True,
+        )
+    readings: dict[str, list[tuple[str, bytes]]] = {
+        kind: [(p.name, p.with_suffix(f".{kind}").read_bytes()) for p, _ in made]
+        for kind in ("docx", "pdf", "html")
+    }
     for mode, flags in MODES.items():
-        texts = [
+        readings[f"pdftotext {mode}"] = [
             (
                 p.stem + ".txt",
                 subprocess.run(
@@ -182,8 +230,10 @@ def check(n: int, work: Path) -> dict[str, Score]:
             )
             for p, _ in made
         ]
+    scores = {}
+    for reading, files in readings.items():
         score = Score()
-        for (path, truth), got in zip(made, parse_files(texts), strict=True):
+        for (path, truth), got in zip(made, parse_files(files), strict=True):
             score.add(path.stem, truth, got)
-        scores[mode] = score
+        scores[reading] = score
     return scores

@@ -1,4 +1,5 @@
-"""Reports made the way agencies make them: the Word form, LibreOffice's PDF, pdftotext."""
+"""Reports made the way agencies make them: the Word form saved by LibreOffice as .docx, .pdf
+and .html, read as they are, and the PDF as pdftotext prints it."""
 
 from __future__ import annotations
 
@@ -37,11 +38,23 @@ def test_blank_zeros_leave_the_cells_empty() -> None:
     assert len(blank) < len(full)
 
 
+def test_the_2019_form_has_one_other_row_and_its_table_2_words() -> None:
+    truth = json.loads((Path(__file__).parent / "real" / "005.json").read_text())
+    text = _document_text(office.fill_form(truth, blank_zero=False))
+    assert "（六）其他处理（七）总计" in text.replace("0", "")
+    assert "本年新制作数量" in text and "本年制发件数" not in text
+    assert "逾期不补正" not in text
+
+
 @pytest.mark.skipif(not office.available(), reason="needs LibreOffice and pdftotext")
-def test_office_pdfs_through_pdftotext_are_never_read_wrong(tmp_path: Path) -> None:
+def test_office_documents_are_read_and_never_wrong(tmp_path: Path) -> None:
+    # the real reports of both forms (001, 004 and 006 on the 2021 form, 005 on the 2019 one)
     scores = office.check(4, tmp_path)
-    for mode, score in scores.items():
-        assert score.wrong == 0, (mode, score.examples[:5])
-        assert score.meta_wrong == 0, mode
-    layout = scores["layout"]
+    for reading, score in scores.items():
+        assert score.wrong == 0, (reading, score.examples[:5])
+        assert score.meta_wrong == 0, reading
+    for kind in ("docx", "pdf", "html"):
+        score = scores[kind]
+        assert score.right / (score.right + score.null) >= 0.99, kind
+    layout = scores["pdftotext layout"]
     assert layout.right / (layout.right + layout.null) > 0.8

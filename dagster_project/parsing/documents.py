@@ -137,7 +137,9 @@ class _Lines:
     def table(self, rows: list[list[str | None]], where: str = "") -> None:
         self.tables += 1
         for r, cells in enumerate(rows, 1):
-            if any(cells):
+            # A row of empty cells is kept (table 4 of a report with no case is one), a row
+            # with nothing but the places of merged cells is not.
+            if any(cells) or sum(c is not None for c in cells) > 1:
                 self.add(_row_line(cells), f"{where}table {self.tables}, row {r}")
 
     def document(self, kind: str, encoding: str | None = None) -> Document:

@@ -18,8 +18,10 @@ from dagster_project.parsing.labels import (
 _AGENCY_SUFFIX = (
     r"(?:人民政府|政府|办公厅|办公室|局|委员会|委|厅|署|院|中心|所|会|办|处|队|站|馆|公司)"
 )
+# A remark in brackets may follow the name: 平潭综合实验区管委会（全区汇总年报）2019年….
 _TITLE_AGENCY_FIRST = re.compile(
-    rf"^([{HAN}()]{{2,40}}?{_AGENCY_SUFFIX})(20\d\d)年度?[^。]{{0,20}}?政府信息公开"
+    rf"^([{HAN}()]{{2,40}}?{_AGENCY_SUFFIX})(?:\([^()]{{1,30}}\))?(20\d\d)年度?[^。]{{0,20}}?"
+    "政府信息公开"
 )
 _TITLE_YEAR_FIRST = re.compile(
     rf"(20\d\d)年度?([{HAN}()]{{2,40}}?{_AGENCY_SUFFIX})政府信息公开(?:工作)?(?:年度)?报告"

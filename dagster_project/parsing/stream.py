@@ -441,6 +441,13 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
         tokens = [placed[j].text if j in placed else "" for j in range(N_COLS)]
         lines = [placed[j].line if j in placed else line for j in range(N_COLS)]
         rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+        first = region.first_line + region.text.count("\n", 0, start)
+        if nums and not all(first <= c.line <= line for c in nums) and i + 1 < len(order):
+            # Numbers on a line of their own between two labels (a cell centred in a tall row)
+            # may be either row's: both are candidates, the other row then blank.
+            rows[key].add((0,) * N_COLS, "columns", [""] * N_COLS, [line] * N_COLS)
+            rows[order[i + 1][0]].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+            continue
         # Every number of the row on one line, each right under its column: as sure as a row
         # whose seven cells stand between its label and the next.
         # Blank cells are zeros only if the row then adds up: else its numbers may stand
