@@ -142,15 +142,17 @@ def truths(n: int) -> list[tuple[str, dict]]:
     seed = 0
     while len(found) < n:
         t = generate(seed).truth
-        if t["table3_variant"] == _form_variant(t):
+        if fits_form(t):
             found.append((f"synth-{seed}", t))
         seed += 1
     return found[:n]
 
 
-def _form_variant(truth: dict) -> str:
-    """The table-3 variant the form of a truth's format prints."""
-    return "single_other" if truth["format"] == "2019" else "three_other"
+def fits_form(truth: dict) -> bool:
+    """Whether a synthetic truth has the table-3 rows its format's form prints."""
+    return truth["table3_variant"] == (
+        "single_other" if truth["format"] == "2019" else "three_other"
+    )
 
 
 @dataclass

@@ -493,16 +493,26 @@ def finish_year(
     """The staging frames of one year from its parse: reports that are not reports and parser
     failures quarantined, year-folder mismatches flagged, files and geography joined."""
     reports = result.reports
-    not_reports = reports.filter(
-        ~pl.col("table2_present")
-        & ~pl.col("table3_present")
-        & ~pl.col("table4_present")
-        & pl.col("agency").is_null()
-        & pl.col("year").is_null()
-    )["doc_id"].to_list()
+    # A report without tables is still a report if it names itself one (some publish only
+    # words); a page that never speaks of 信息公开 (a site's news list) is not.
+    about = normalized.select(
+        doc_id="report_id", about=pl.col("text").fill_null("").str.contains("信息公开")
+    )
+    no_table = ~pl.col("table2_present") & ~pl.col("table3_present") & ~pl.col("table4_present")
+    unnamed = pl.col("agency").is_null() & pl.col("year").is_null()
+    found = reports.join(about, on="doc_id", how="left")
     quarantined = dict(failed)
     quarantined.update(
-        {d: "not a report: no table, agency or reporting year found" for d in not_reports}
+        {
+            d: "not a report: no table, agency or reporting year found"
+            for d in found.filter(no_table & unnamed)["doc_id"]
+        }
+    )
+    quarantined.update(
+        {
+            d: "not a report: no table, and no word of 信息公开 (a web page of another kind?)"
+            for d in found.filter(no_table & ~unnamed & ~pl.col("about").fill_null(False))["doc_id"]
+        }
     )
     folder_year = int(year)
     extra_issues = [

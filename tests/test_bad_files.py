@@ -9,12 +9,15 @@ import random
 import re
 import shutil
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 
 import duckdb
 import pytest
+from PIL import Image
 
 from dagster_project.cli import prepare_dagster_home, run_pipeline
+from dagster_project.office import fill_form, fits_form
 from dagster_project.paths import DATA_DIR_ENV, DataPaths
 from dagster_project.synth import generate
 from tests.conftest import SAMPLE_RAW
@@ -22,6 +25,58 @@ from tests.conftest import SAMPLE_RAW
 HOSTILE = "某局'; drop table stg_reports; --"
 GUANGZHOU = SAMPLE_RAW / "2020" / "guangzhou-municipal-government-2020.txt"
 HUAIAN = SAMPLE_RAW / "2024" / "huaian-municipal-government-2024.txt"
+
+
+REAL = Path(__file__).resolve().parent / "real"
+NEWS_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>沭阳县人民政府 - 通知公告</title>
+<script>var site = {year: 2023};</script><style>.nav li{float:left}</style></head>
+<body><div class="top">沭阳县人民政府 欢迎您</div>
+<nav><ul><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li></ul></nav>
+<div class="list"><h2>通知公告</h2><ul>
+<li><a href="/a/1.html">关于开展2023年度安全生产检查的通知</a><span>2023-03-05</span></li>
+<li><a href="/a/2.html">关于调整部分公交线路的公告</a><span>2023-02-18</span></li>
+</ul></div><div class="footer">主办单位：沭阳县人民政府办公室</div></body></html>
+"""
+
+
+def image_pdf() -> bytes:
+    """A PDF of one blank scanned page: an image and no text."""
+    buffer = BytesIO()
+    Image.new("L", (600, 800), 255).save(buffer, "PDF")
+    return buffer.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    """A one-page PDF encrypted with a user password (standard security handler, RC4)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <"
+        + b"11" * 32
+        + b"> /U <"
+        + b"22" * 32
+        + b"> /P -4 >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s><%s>] >>\n" % (
+        len(objects) + 1,
+        b"ab" * 16,
+        b"ab" * 16,
+    )
+    return out + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
+def form_truth(seed: int) -> dict:
+    """The first synthetic report from this seed on that the national Word form can hold."""
+    return next(t for s in range(seed, seed + 100) if fits_form(t := generate(s).truth))
 
 
 def synthetic(seed: int) -> str:
@@ -42,7 +97,29 @@ def write_corpus(raw: Path) -> dict[str, str]:
         fates[f"{folder.name}/{name}"] = fate
 
     put(y23, "empty.txt", b"", "quarantined: empty file")
-    put(y23, "scan.txt", b"%PDF-1.7\n" + rng.randbytes(5000), "quarantined: broken PDF")
+    put(y23, "scan.txt", b"%PDF-1.7\n" + rng.randbytes(5000), "quarantined: truncated PDF")
+    # documents as a crawl downloads them: two real ones and a filled Word form load; a scan,
+    # an encrypted, a cut and a broken PDF, a news page and a .doc each get their reason
+    put(y23, "002.pdf", (REAL / "002.pdf").read_bytes(), "staged")
+    put(y23, "006.shtml", (REAL / "006.html").read_bytes(), "staged")
+    put(y23, "form.docx", fill_form(form_truth(117), blank_zero=True), "staged")
+    put(y23, "scanned.pdf", image_pdf(), "quarantined: scanned: no text layer")
+    put(y23, "encrypted.pdf", encrypted_pdf(), "quarantined: encrypted PDF")
+    cut = (REAL / "003.pdf").read_bytes()
+    put(y23, "cut.pdf", cut[: len(cut) // 2], "quarantined: truncated PDF")
+    put(
+        y23,
+        "broken.pdf",
+        b"%PDF-1.7\n" + rng.randbytes(5000) + b"\n%%EOF\n",
+        "quarantined: broken PDF",
+    )
+    put(y23, "news.html", NEWS_PAGE.encode(), "quarantined: not a report")
+    put(
+        y23,
+        "report.doc",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + rng.randbytes(5000),
+        "quarantined: Word 97-2003",
+    )
     put(y23, "image.txt", b"\x89PNG\r\n\x1a\n\x00" + rng.randbytes(5000), "quarantined: binary")
     for i, encoding in enumerate(("gb18030", "gbk", "utf-16-le", "utf-16-be", "utf-16")):
         put(y23, f"enc-{encoding}.txt", synthetic(100 + i).encode(encoding), "staged")
@@ -144,6 +221,17 @@ def test_encodings_are_named(bad: tuple[DataPaths, dict, dict]) -> None:
     assert encodings["2023/enc-utf-16-le-bom.txt"] == "utf-16-le-bom"
     assert encodings["2023/enc-big5.txt"] == "big5"
     assert encodings["2023/mixed-encodings.txt"] == "utf-8+gb18030"
+    kinds = dict(rows(paths, "select path, kind from raw_files"))
+    assert kinds["2023/002.pdf"] == "pdf" and kinds["2023/form.docx"] == "docx"
+    assert kinds["2023/006.shtml"] == kinds["2023/news.html"] == "html"
+    assert kinds["2023/report.doc"] == "doc" and kinds["2023/enc-big5.txt"] == "text"
+    # the real PDF's cells keep their page
+    pages = rows(
+        paths,
+        "select min(c.page), max(c.page) from stg_table3_cells c join raw_files f "
+        "using (report_id) where f.path = '2023/002.pdf'",
+    )
+    assert pages == [(3, 4)]
 
 
 def test_truncated_and_zero_reports(bad: tuple[DataPaths, dict, dict]) -> None:

@@ -157,6 +157,10 @@ def _pdf(data: bytes) -> Document:
     import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
+    if b"%%EOF" not in data[-2048:]:
+        return Document.failed(
+            "pdf", "truncated PDF: it does not end with %%EOF (a download cut short?)"
+        )
     out = _Lines()
     chars = 0
     try:
@@ -166,12 +170,12 @@ def _pdf(data: bytes) -> Document:
                     out.add(PAGE_BREAK)
                 chars += len(page.chars)
                 _pdf_page(page, number, out)
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        return Document.failed(
-            "pdf", f"encrypted PDF: cannot be opened without its password ({exc})"
-        )
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds on a broken file
-        return Document.failed("pdf", f"broken PDF: {type(exc).__name__}: {exc}".rstrip(": "))
+        # pdfplumber wraps pdfminer's errors: name the one inside.
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+            return Document.failed("pdf", "encrypted PDF: it cannot be opened without a password")
+        return Document.failed("pdf", f"broken PDF: {type(cause).__name__}: {cause}".rstrip(": "))
     if chars == 0:
         return Document.failed("pdf", "scanned: no text layer (an image-only PDF needs OCR)")
     return _join_page_breaks(out).document("pdf")
