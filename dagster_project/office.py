@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -76,6 +78,37 @@ def _single_other(t3_xml: str) -> str:
     return t3_xml[: rows[first].start()] + row + t3_xml[rows[first + 2].end() :]
 
 
+# Table 2 of the 2021 form: the row's label → the truth's item and measures, in column order.
+_T2_ROWS = {
+    "规章": ("regulations", ("issued", "repealed", "in_force")),
+    "行政规范性文件": ("normative_documents", ("issued", "repealed", "in_force")),
+    "行政许可": ("licensing", ("decisions",)),
+    "行政处罚": ("penalty", ("decisions",)),
+    "行政强制": ("enforcement", ("decisions",)),
+    "行政事业性收费": ("fees", ("amount_yuan",)),
+}
+
+
+def _fill_table2(xml: str, table2: dict, cell: Callable[[int], str]) -> str:
+    """Table 2 of the 2021 form with a report's values (fees in 万元, as the form asks)."""
+    parts, last = [], 0
+    for m in _ROW.finditer(xml):
+        label = "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", m.group())).strip()
+        if label not in _T2_ROWS or _T2_ROWS[label][0] not in table2:
+            continue
+        item, measures = _T2_ROWS[label]
+        values = table2[item]
+        texts = [
+            f"{values[k] / 10000:f}".rstrip("0").rstrip(".")
+            if k == "amount_yuan"
+            else cell(values[k])
+            for k in measures
+        ]
+        parts += [xml[last : m.start()], _fill_cells(m.group(), texts)]
+        last = m.end()
+    return "".join(parts) + xml[last:]
+
+
 def fill_form(
     truth: dict, blank_zero: bool, template: Path = TEMPLATE, form: str | None = None
 ) -> bytes:
@@ -94,6 +127,9 @@ def fill_form(
     def cell(v: int) -> str:
         return "" if blank_zero and v == 0 else str(v)
 
+    if truth["format"] == "2021" and (form or "2021") == "2021":
+        t2 = list(_TABLE.finditer(xml))[0]
+        xml = xml[: t2.start()] + _fill_table2(t2.group(), truth["table2"], cell) + xml[t2.end() :]
     tables = list(_TABLE.finditer(xml))
     t3, t4 = tables[1], tables[2]
     t3_xml = t3.group()
@@ -239,3 +275,108 @@ def check(n: int, work: Path) -> dict[str, Score]:
             score.add(path.stem, truth, got)
         scores[reading] = score
     return scores
+
+
+# ---------------------------------------------------------------------------------------------
+# The form as a web page, as a site publishes a Word document: saved as HTML by the office
+# suite (MsoNormal paragraphs, <o:p>, spans, merged cells as rowspan/colspan) inside the site's
+# page chrome (navigation, scripts, a publication date that is not the reporting year).
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_PAGE = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN">
+<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>
+<meta http-equiv="Content-Type" content="text/html; charset={charset}">
+<title>{title}</title>
+<script type="text/javascript">var _hmt = _hmt || []; var pubDate = "{published}";</script>
+<style>.nav li {{ float: left; }} p.MsoNormal {{ margin: 0; font-family: 仿宋_GB2312; }}</style>
+</head><body>
+<div class="top"><div class="logo">{site}</div><div class="search"><input type="text"
+ value="请输入关键字"><button>搜索</button></div></div>
+<nav class="nav"><ul><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li>
+<li><a href="/hdjl/">互动交流</a></li><li><a href="/bsfw/">办事服务</a></li></ul></nav>
+<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a>
+ &gt; 年度报告</div>
+<div class="article"><h1>{title}</h1>
+<div class="info">发布时间：{published}&nbsp;&nbsp;来源：{site}&nbsp;&nbsp;浏览次数：{views}</div>
+<div class="TRS_Editor"><div class="WordSection1">
+{body}
+</div></div></div>
+<div class="footer">主办单位：{site}办公室&nbsp;&nbsp;网站标识码：{code}</div>
+</body></html>
+"""
+
+
+def _html_runs(text: str, rng: random.Random) -> str:
+    """Text as Word writes it: in spans, cut where its runs were cut; an empty paragraph is
+    a no-break space."""
+    if not text:
+        return "&nbsp;<o:p></o:p>"
+    cut = rng.randrange(1, len(text)) if len(text) > 3 and rng.random() < 0.3 else len(text)
+    pieces = [text[:cut], text[cut:]] if cut < len(text) else [text]
+    spans = "".join(f'<span lang="EN-US">{escape(p)}</span>' for p in pieces)
+    return spans + "<o:p></o:p>"
+
+
+def _html_table(table: object, rng: random.Random) -> str:
+    """A Word table as HTML: gridSpan as colspan, vertically merged cells as one rowspan."""
+    grid: list[list[tuple[int, int, object]]] = []  # per row: (column, span, cell)
+    for tr in table.findall(f"{_W}tr"):
+        col, row = 0, []
+        for tc in tr.findall(f"{_W}tc"):
+            span_el = tc.find(f"{_W}tcPr/{_W}gridSpan")
+            span = int(span_el.get(f"{_W}val")) if span_el is not None else 1
+            row.append((col, span, tc))
+            col += span
+        grid.append(row)
+
+    def merge(tc: object) -> str | None:
+        el = tc.find(f"{_W}tcPr/{_W}vMerge")
+        return None if el is None else el.get(f"{_W}val", "continue")
+
+    out = ['<table class="MsoNormalTable" border="1" cellspacing="0" cellpadding="0">']
+    for r, row in enumerate(grid):
+        out.append("<tr>")
+        for col, span, tc in row:
+            if merge(tc) == "continue":
+                continue
+            rowspan = 1
+            if merge(tc) == "restart":
+                for below in grid[r + 1 :]:
+                    if not any(c == col and merge(t) == "continue" for c, _, t in below):
+                        break
+                    rowspan += 1
+            text = "".join(t.text or "" for t in tc.iter(f"{_W}t"))
+            attrs = (f' colspan="{span}"' if span > 1 else "") + (
+                f' rowspan="{rowspan}"' if rowspan > 1 else ""
+            )
+            out.append(f'<td{attrs}><p class="MsoNormal">{_html_runs(text, rng)}</p></td>')
+        out.append("</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def word_html(docx: bytes, truth: dict, seed: int = 0, charset: str = "utf-8") -> bytes:
+    """A filled form as a site's web page (see above), in this character set."""
+    from lxml import etree
+
+    rng = random.Random(seed)
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        body = etree.fromstring(z.read("word/document.xml")).find(f"{_W}body")
+    parts = []
+    for child in body:
+        if child.tag == f"{_W}tbl":
+            parts.append(_html_table(child, rng))
+        elif child.tag == f"{_W}p":
+            text = "".join(t.text or "" for t in child.iter(f"{_W}t"))
+            parts.append(f'<p class="MsoNormal">{_html_runs(text, rng)}</p>')
+    title = f"{truth['agency']}{truth['year']}年政府信息公开工作年度报告"
+    page = _PAGE.format(
+        charset=charset,
+        title=escape(title),
+        site=escape(truth["agency"]),
+        published=f"{truth['year'] + 1}-{rng.randint(1, 3):02d}-{rng.randint(1, 28):02d}",
+        views=rng.randint(10, 9999),
+        code=rng.randint(10**9, 10**10 - 1),
+        body="\n".join(parts),
+    )
+    return page.encode(charset, errors="xmlcharrefreplace")
