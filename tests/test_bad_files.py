@@ -5,6 +5,7 @@ nothing is made up."""
 from __future__ import annotations
 
 import csv
+import json
 import random
 import re
 import shutil
@@ -84,10 +85,11 @@ def synthetic(seed: int) -> str:
 
 
 def write_corpus(raw: Path) -> dict[str, str]:
-    """The bad files under raw/2020/ and raw/2023/; returns path → what must become of it."""
-    y20, y23 = raw / "2020", raw / "2023"
-    y20.mkdir(parents=True)
-    y23.mkdir(parents=True)
+    """The bad files under raw/2020/, raw/2023/ and raw/2024/; returns path → what must become
+    of it."""
+    y20, y23, y24 = raw / "2020", raw / "2023", raw / "2024"
+    for folder in (y20, y23, y24):
+        folder.mkdir(parents=True)
     rng = random.Random(7)
     guangzhou = GUANGZHOU.read_text(encoding="utf-8")
     fates: dict[str, str] = {}
@@ -101,6 +103,8 @@ def write_corpus(raw: Path) -> dict[str, str]:
     # documents as a crawl downloads them: two real ones and a filled Word form load; a scan,
     # an encrypted, a cut and a broken PDF, a news page and a .doc each get their reason
     put(y23, "002.pdf", (REAL / "002.pdf").read_bytes(), "staged")
+    put(y24, "001.pdf", (REAL / "001.pdf").read_bytes(), "staged")
+    put(y24, "003.pdf", (REAL / "003.pdf").read_bytes(), "staged")
     put(y23, "006.shtml", (REAL / "006.html").read_bytes(), "staged")
     put(y23, "form.docx", fill_form(form_truth(117), blank_zero=True), "staged")
     put(y23, "scanned.pdf", image_pdf(), "quarantined: scanned: no text layer")
@@ -305,3 +309,42 @@ def test_hostile_names_are_data_not_sql(bad: tuple[DataPaths, dict, dict]) -> No
         paths, "select status from raw_files where path = ?", "2023/报告 \"引号\" 'single'.txt"
     )
     assert quoted == ("staged",)
+
+
+ORIGINALS = {
+    "2023/002.pdf": "002",
+    "2023/006.shtml": "006",
+    "2024/001.pdf": "001",
+    "2024/003.pdf": "003",
+}
+
+
+@pytest.mark.parametrize("path", ORIGINALS)
+def test_originals_load_as_their_gold(bad: tuple[DataPaths, dict, dict], path: str) -> None:
+    paths, _, _ = bad
+    gold = json.loads((REAL / f"{ORIGINALS[path]}.json").read_text())
+    (report,) = rows(
+        paths,
+        "select r.report_id, r.agency, r.report_year, r.format from stg_reports r "
+        "join raw_files f using (report_id) where f.path = ?",
+        path,
+    )
+    assert report[1] == gold["agency"] and report[2:] == (gold["year"], gold["format"])
+    cells = rows(
+        paths,
+        "select row_key, col_order, value, page from stg_table3_cells where report_id = ?",
+        report[0],
+    )
+    got: dict[str, list] = {}
+    for key, _col, value, _page in sorted(cells, key=lambda c: c[1]):
+        got.setdefault(key, []).append(value)
+    assert got == gold["table3"]
+    t4 = rows(
+        paths,
+        "select value, page from stg_table4_cells where report_id = ? order by cell_order",
+        report[0],
+    )
+    assert [v for v, _ in t4] == gold["table4"]
+    # pages on every cell of the PDFs, none on the web page's
+    pages = {page for *_, page in cells} | {page for _, page in t4}
+    assert (None in pages) == path.endswith(".shtml") and len(pages) >= 1
