@@ -266,14 +266,89 @@ def report(result: dict) -> list[str]:
     return lines
 
 
-def run(root: Path, sizes: tuple[int, ...]) -> Iterator[str]:
-    """The lines `xxgk bench` prints: a table per size, then the summary lines; the last line
-    is the summary of the largest size."""
+# Documents per kind in the documents' benchmark (the national Word form of both formats,
+# saved as .docx, as a site's web page, and as PDF by LibreOffice where it is installed).
+DOCUMENTS = 200
+QUICK_DOCUMENTS = 20
+DOCUMENT_KINDS = ("docx", "html", "pdf")
+
+
+def document_corpus(root: Path, n: int) -> dict[str, list[Path]]:
+    """n filled forms of each kind under `root`, made once and reused; no PDF without
+    LibreOffice."""
+    from dagster_project import office
+    from dagster_project.synth import generate
+
+    folder = root / f"documents-{n}"
+    stamp = folder / "READY"
+    made = {"documents": n, "generator": _generator_version(), "pdf": office.available()}
+    if not (stamp.exists() and json.loads(stamp.read_text(encoding="utf-8")) == made):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        seed, docx = 0, []
+        while len(docx) < n:
+            truth = generate(seed).truth
+            if office.fits_form(truth):
+                path = folder / f"d{seed:07d}.docx"
+                path.write_bytes(office.fill_form(truth, blank_zero=seed % 2 == 0))
+                charset = "gb18030" if seed % 3 == 0 else "utf-8"
+                path.with_suffix(".html").write_bytes(
+                    office.word_html(path.read_bytes(), truth, seed, charset)
+                )
+                docx.append(path)
+            seed += 1
+        if office.available():
+            subprocess.run(
+                ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder)]
+                + [str(p) for p in docx],
+                check=True,
+                capture_output=True,
+            )
+        stamp.write_text(json.dumps(made), encoding="utf-8")
+    return {kind: sorted(folder.glob(f"*.{kind}")) for kind in DOCUMENT_KINDS}
+
+
+def measure_documents(root: Path, n: int) -> list[str]:
+    """Reading (file → text and grids) and reading with parsing, per kind of document."""
+    from dagster_project.cli import parse_files
+    from dagster_project.parsing.documents import read_document
+
+    lines = [
+        f"documents: {n} per kind",
+        f"{'kind':<6}{'files':>7}{'MiB':>7}{'read s':>8}{'docs/s':>8}{'pages/s':>9}"
+        f"{'read+parse s':>14}{'docs/s':>8}",
+    ]
+    for kind, files in document_corpus(root, n).items():
+        if not files:
+            lines.append(f"{kind:<6} none: LibreOffice (soffice) is not installed")
+            continue
+        data = [(p.name, p.read_bytes()) for p in files]
+        start = time.perf_counter()
+        read = [read_document(d) for _, d in data]
+        read_s = time.perf_counter() - start
+        pages = sum(doc.text.count("\f") + 1 for doc in read if doc.text) if kind == "pdf" else 0
+        start = time.perf_counter()
+        parse_files(data)
+        both_s = time.perf_counter() - start
+        size = sum(len(d) for _, d in data) / 2**20
+        lines.append(
+            f"{kind:<6}{len(data):>7}{size:>7.1f}{read_s:>8.2f}{len(data) / read_s:>8.1f}"
+            f"{(f'{pages / read_s:.1f}' if pages else '-'):>9}{both_s:>14.2f}"
+            f"{len(data) / both_s:>8.1f}"
+        )
+    return lines
+
+
+def run(root: Path, sizes: tuple[int, ...], documents: int = 0) -> Iterator[str]:
+    """The lines `xxgk bench` prints: a table per size, the documents' table, then the summary
+    lines; the last line is the summary of the largest size."""
     summaries = []
     for reports in sizes:
         lines = report(measure(root, reports))
         yield from lines[:-1]
         summaries.append(lines[-1])
+    if documents:
+        yield from measure_documents(root, documents)
     if len(summaries) > 1:
         yield "scaling:"
         yield from (f"  {line}" for line in summaries[:-1])

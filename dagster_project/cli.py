@@ -336,12 +336,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from dagster_project.bench import QUICK_SIZE, SCALING_SIZES, run
+    from dagster_project.bench import DOCUMENTS, QUICK_DOCUMENTS, QUICK_SIZE, SCALING_SIZES, run
 
     os.environ.update(QUIET_ENV)  # no telemetry from the stages' dbt and Great Expectations
     sizes = SCALING_SIZES if args.scaling else (QUICK_SIZE if args.quick else args.reports,)
     root = DataPaths.resolve(args.data_dir).root / "bench"
-    for line in run(root, sizes):
+    documents = args.documents
+    if documents is None:
+        documents = QUICK_DOCUMENTS if args.quick else DOCUMENTS
+    for line in run(root, sizes, documents):
         print(line, flush=True)
     return 0
 
@@ -419,13 +422,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=3000)
     p.set_defaults(func=cmd_dev)
 
-    from dagster_project.bench import QUICK_SIZE, SCALING_SIZES
+    from dagster_project.bench import DOCUMENTS, QUICK_DOCUMENTS, QUICK_SIZE, SCALING_SIZES
 
     p = sub.add_parser("bench", help="time and memory of every stage on a synthetic corpus")
     p.add_argument("--reports", type=int, default=100_000, help="corpus size (default 100,000)")
     p.add_argument("--quick", action="store_true", help=f"{QUICK_SIZE:,} reports: does it run?")
     p.add_argument(
         "--scaling", action="store_true", help=f"at {', '.join(f'{n:,}' for n in SCALING_SIZES)}"
+    )
+    p.add_argument(
+        "--documents",
+        type=int,
+        help=f"documents of each kind (.docx, web page, PDF) to read and parse (default "
+        f"{DOCUMENTS}, {QUICK_DOCUMENTS} with --quick; 0: none)",
     )
     p.add_argument("--data-dir", help=data_help + "; the corpus is cached under its bench/")
     p.set_defaults(func=cmd_bench)
