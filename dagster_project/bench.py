@@ -298,12 +298,7 @@ def document_corpus(root: Path, n: int) -> dict[str, list[Path]]:
                 docx.append(path)
             seed += 1
         if office.available():
-            subprocess.run(
-                ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder)]
-                + [str(p) for p in docx],
-                check=True,
-                capture_output=True,
-            )
+            office.convert(docx, "pdf", folder)
         stamp.write_text(json.dumps(made), encoding="utf-8")
     return {kind: sorted(folder.glob(f"*.{kind}")) for kind in DOCUMENT_KINDS}
 

@@ -16,6 +16,7 @@ import random
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,26 @@ MODES = {"default": [], "layout": ["-layout"]}
 _TABLE = re.compile(r"<w:tbl>.*?</w:tbl>", re.S)
 _ROW = re.compile(r"<w:tr[ >].*?</w:tr>", re.S)
 _CELL = re.compile(r"<w:tc>.*?</w:tc>", re.S)
+
+
+def convert(files: list[Path], kind: str, outdir: Path) -> None:
+    """Have LibreOffice save documents as `kind` (pdf, html, docx) into outdir. Each call has a
+    profile of its own, so that calls running at once do not hand their work to each other."""
+    with tempfile.TemporaryDirectory(prefix="xxgk-soffice-") as profile:
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation={Path(profile).as_uri()}",
+                "--headless",
+                "--convert-to",
+                kind,
+                "--outdir",
+                str(outdir),
+                *map(str, files),
+            ],
+            check=True,
+            capture_output=True,
+        )
 
 
 def available() -> bool:
@@ -94,10 +115,10 @@ def _fill_table2(xml: str, table2: dict, cell: Callable[[int], str]) -> str:
     parts, last = [], 0
     for m in _ROW.finditer(xml):
         label = "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", m.group())).strip()
-        if label not in _T2_ROWS or _T2_ROWS[label][0] not in table2:
-            continue
-        item, measures = _T2_ROWS[label]
-        values = table2[item]
+        item, measures = _T2_ROWS.get(label, ("", ()))
+        values = table2.get(item) or {}
+        if not measures or any(k not in values for k in measures):
+            continue  # not a row of table 2, or a truth in other words (the real reports' gold)
         texts = [
             f"{values[k] / 10000:f}".rstrip("0").rstrip(".")
             if k == "amount_yuan"
@@ -246,12 +267,7 @@ def check(n: int, work: Path) -> dict[str, Score]:
             path.write_bytes(fill_form(truth, blank))
             made.append((path, truth))
     for kind in ("pdf", "html"):
-        subprocess.run(
-            ["soffice", "--headless", "--convert-to", kind, "--outdir", str(work)]
-            + [str(p) for p, _ in made],
-            check=True,
-            capture_output=True,
-        )
+        convert([p for p, _ in made], kind, work)
     readings: dict[str, list[tuple[str, bytes]]] = {
         kind: [(p.name, p.with_suffix(f".{kind}").read_bytes()) for p, _ in made]
         for kind in ("docx", "pdf", "html")

@@ -123,3 +123,17 @@ def test_an_unchanged_year_is_not_rewritten(tmp_path: Path) -> None:
     _, changed = ingest_partition(paths, "2020", manifest)
     assert changed and normalize_partition(paths, "2020") is not None
     assert parse_partition(paths, "2020")[2] == 1
+
+
+def test_the_documents_benchmark_reads_every_kind(tmp_path: Path) -> None:
+    from dagster_project import office
+
+    lines = bench.measure_documents(tmp_path, 3)
+    rows = {line.split()[0]: line.split() for line in lines[2:]}
+    assert set(rows) == set(bench.DOCUMENT_KINDS)
+    for kind in ("docx", "html"):
+        assert rows[kind][1] == "3" and float(rows[kind][4]) > 0
+    if office.available():
+        assert float(rows["pdf"][5]) > 0  # pages per second
+    else:
+        assert "not installed" in lines[-1]
