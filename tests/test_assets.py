@@ -123,7 +123,7 @@ def test_bad_files_are_quarantined_and_the_rest_loads(data_dir: DataPaths) -> No
     assert quarantine == {
         "2020/empty.txt": "empty file",
         "2020/notes.txt": "not a report: no table, agency or reporting year found",
-        "2020/scan.txt": "binary: a PDF document, not extracted text",
+        "2020/scan.txt": "truncated PDF: it does not end with %%EOF (a download cut short?)",
     }
     assert query(data_dir, "select count(*) from stg_reports") == [(4,)]
     assert query(data_dir, "select status, count(*) from raw_files group by status order by 1") == [
@@ -136,11 +136,31 @@ def test_bad_files_are_quarantined_and_the_rest_loads(data_dir: DataPaths) -> No
 def test_files_check_fires_when_a_file_is_unaccounted_for(data_dir: DataPaths) -> None:
     run_ok(data_dir, ["2020"])
     (data_dir.raw / "2020" / "late.txt").write_text("迟到的文件", encoding="utf-8")
-    from dagster_project.checks.files import files_accounted_for
+    from dagster_project.checks.files import account_files
 
-    result = files_accounted_for(XxgkData(data_dir=str(data_dir.root)))
+    result = account_files(data_dir, ["2020"], since=None)
     assert not result.passed
     assert result.metadata["years_failing"].value == ["2020"]
+    assert result.metadata["unaccounted"].value == ["2020/late.txt"]
+    # the first line names the year, the file and why
+    assert result.description.splitlines()[0] == (
+        "files unaccounted for in 2020: 1 found on disk but not in raw_files: 2020/late.txt"
+    )
+    # a file written after the run started arrived during it: it waits for the next run
+    during = account_files(data_dir, ["2020"], since=0.0)
+    assert during.passed and during.metadata["arrived_during_run"].value == ["2020/late.txt"]
+    assert "wait for the next" in during.description
+
+
+def test_a_year_run_is_not_failed_by_a_file_of_another_year(data_dir: DataPaths) -> None:
+    # a report lands in 2024's folder, not yet loaded, while 2020 is run: 2020 is judged alone
+    (data_dir.raw / "2024" / "new.txt").write_text("新到的文件", encoding="utf-8")
+    [result] = run_ok(data_dir, ["2020"]).values()
+    assert check_passed(result, "files_accounted_for")
+    [evaluation] = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "files_accounted_for"
+    ]
+    assert list(evaluation.metadata["years"].value) == ["2020"]
 
 
 def test_sensor_requests_runs_for_new_and_changed_years(data_dir: DataPaths) -> None:
