@@ -191,18 +191,34 @@ def built_inputs(path: Path) -> str | None:
     return _scalar(path, f"select inputs from {BUILD}", [], BUILD)
 
 
-def table_counts(path: Path, tables: list[str]) -> dict[str, int]:
-    """Row counts of some tables (0 where absent), read-only."""
+def table_counts(path: Path, tables: list[str], years: list[int] | None = None) -> dict[str, int]:
+    """Row counts of some tables (0 where absent), of some years only if given, read-only."""
     if not path.exists():
         return {t: 0 for t in tables}
+    where = "" if years is None else " where year in (select unnest(?::int[]))"
+    params = [] if years is None else [years]
     with connect(path, read_only=True) as con:
         present = {
             r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
         }
         return {
-            t: (con.execute(f'select count(*) from "{t}"').fetchall()[0][0] if t in present else 0)
+            t: con.execute(f'select count(*) from "{t}"{where}', params).fetchall()[0][0]
+            if t in present
+            else 0
             for t in tables
         }
+
+
+def quarantined(path: Path, years: list[int]) -> list[tuple]:
+    """(year, path, stage, reason) of the files quarantined in some years, read-only."""
+    if not path.exists():
+        return []
+    with connect(path, read_only=True) as con:
+        return con.execute(
+            "select year, path, stage, reason from quarantine "
+            "where year in (select unnest(?::int[])) order by year, path",
+            [years],
+        ).fetchall()
 
 
 def replace_tables(path: Path, frames: dict[str, pl.DataFrame]) -> dict[str, int]:

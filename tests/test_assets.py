@@ -131,6 +131,15 @@ def test_bad_files_are_quarantined_and_the_rest_loads(data_dir: DataPaths) -> No
         ("staged", 4),
     ]
     assert check_passed(result, "files_accounted_for")
+    # the UI shows each quarantined file with its stage and reason, and this year's rows
+    [event] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("quarantine")
+    ]
+    metadata = event.materialization.metadata
+    assert "| 2020 | 2020/empty.txt | ingest | empty file |" in metadata["files"].value
+    assert metadata["rows_in_partition"].value == 3
 
 
 def test_files_check_fires_when_a_file_is_unaccounted_for(data_dir: DataPaths) -> None:

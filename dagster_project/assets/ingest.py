@@ -17,7 +17,8 @@ from dagster_project.resources import XxgkData
     kinds={"python", "parquet"},
 )
 def raw_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.MaterializeResult:
-    """Every file under raw/<year>/ registered with its size, sha256, encoding and decode result.
+    """Every file under raw/<year>/ registered with its size, sha256, kind (PDF, HTML, Word,
+    text), encoding and read result.
 
     Grain: lake `raw_files` has one row per path; lake `raw_texts` one row per distinct content,
     so a file copied under two names is decoded and parsed once, with both paths.
@@ -28,6 +29,7 @@ def raw_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.Materia
         context.log.warning(problem)
     files = distinct = failed = size = 0
     encodings: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     unchanged = []
     for year in context.partition_keys:
@@ -40,6 +42,7 @@ def raw_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.Materia
         size += int(raw_files["size"].sum() or 0)
         failed += first["decode_error"].is_not_null().sum()
         encodings.update(e for e in first["encoding"].to_list() if e)
+        kinds.update(k or "unknown" for k in first["kind"].to_list())
         reasons.update(r.split(":")[0] for r in first["decode_error"].drop_nulls().to_list())
     return dg.MaterializeResult(
         metadata={
@@ -48,6 +51,7 @@ def raw_reports(context: dg.AssetExecutionContext, xxgk: XxgkData) -> dg.Materia
             "duplicate_paths": files - distinct,
             "undecodable": int(failed),
             "bytes": size,
+            "kinds": dg.MetadataValue.json(dict(kinds)),
             "encodings": dg.MetadataValue.json(dict(encodings)),
             "undecodable_reasons": dg.MetadataValue.json(dict(reasons)),
             "manifest_problems": dg.MetadataValue.json(problems),

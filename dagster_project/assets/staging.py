@@ -159,17 +159,35 @@ def warehouse_staging(
                     warehouse.replace_partition(
                         target, int(other), {t: frames[t] for t in recreated}
                     )
+    years = [int(y) for y in context.partition_keys]
     in_warehouse = warehouse.table_counts(target, list(WAREHOUSE_TABLES))
+    in_years = warehouse.table_counts(target, list(WAREHOUSE_TABLES), years)
     for table in WAREHOUSE_TABLES:
-        yield dg.MaterializeResult(
-            asset_key=table,
-            metadata={
-                "rows_loaded": totals[table],
-                "rows_in_warehouse": in_warehouse[table],
-                "years_unchanged": dg.MetadataValue.json(unchanged),
-                "warehouse": dg.MetadataValue.path(str(target)),
-            },
-        )
+        metadata = {
+            "rows_loaded": totals[table],
+            "rows_in_partition": in_years[table],
+            "rows_in_warehouse": in_warehouse[table],
+            "years_unchanged": dg.MetadataValue.json(unchanged),
+            "warehouse": dg.MetadataValue.path(str(target)),
+        }
+        if table == "quarantine":
+            metadata["files"] = dg.MetadataValue.md(
+                quarantine_table(warehouse.quarantined(target, years))
+            )
+        yield dg.MaterializeResult(asset_key=table, metadata=metadata)
+
+
+def quarantine_table(rows: list[tuple]) -> str:
+    """The quarantined files of a run as a markdown table: year, path, stage, reason."""
+    if not rows:
+        return "_no file quarantined_"
+
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| year | path | stage | reason |", "|---|---|---|---|"]
+    lines += [f"| {' | '.join(cell(v) for v in row)} |" for row in rows]
+    return "\n".join(lines)
 
 
 @dg.multi_asset(
