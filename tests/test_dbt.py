@@ -110,6 +110,26 @@ def test_dimensions(built: tuple[DataPaths, dict]) -> None:
     ]
 
 
+def test_the_warehouse_describes_its_tables_and_columns(built: tuple[DataPaths, dict]) -> None:
+    # dbt's descriptions persisted as DuckDB comments: analysts see them without the project
+    paths, _ = built
+    marts = "table_name similar to '(dim|fct|mart|rpt)_.*'"
+    bare = rows(
+        paths,
+        f"select table_name, column_name from duckdb_columns() where {marts} "
+        "and (comment is null or comment = '')",
+    )
+    assert bare == []
+    tables = rows(paths, f"select table_name, comment from duckdb_tables() where {marts}")
+    assert tables and all(comment for _, comment in tables)
+    (pages,) = rows(
+        paths,
+        "select comment from duckdb_columns() where table_name = "
+        "'fct_application_outcomes' and column_name = 'source_page'",
+    )
+    assert "PDF" in pages[0]
+
+
 def test_dbt_from_its_folder_and_docs(built: tuple[DataPaths, dict], tmp_path: Path) -> None:
     copy = warehouse_copy(built[0], tmp_path)
     out = dbt_in_folder(copy, tmp_path, "build")
