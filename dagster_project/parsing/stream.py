@@ -442,9 +442,9 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
         lines = [placed[j].line if j in placed else line for j in range(N_COLS)]
         rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
         first = region.first_line + region.text.count("\n", 0, start)
-        if nums and not all(first <= c.line <= line for c in nums) and i + 1 < len(order):
-            # Numbers on a line of their own between two labels (a cell centred in a tall row)
-            # may be either row's: both are candidates, the other row then blank.
+        if nums and not any(first <= c.line <= line for c in nums) and i + 1 < len(order):
+            # Numbers all on lines of their own between two labels (a cell centred in a tall
+            # row) may be either row's: both are candidates, the other row then blank.
             rows[key].add((0,) * N_COLS, "columns", [""] * N_COLS, [line] * N_COLS)
             rows[order[i + 1][0]].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
             continue
