@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import duckdb
 import pytest
 
 from dagster_project.cli import WAREHOUSE
-from dagster_project.paths import DataPaths
+from dagster_project.paths import SUITES_DIR, DataPaths
 from dagster_project.quality import suite_names
 from dagster_project.warehouse import MEMORY_ENV, connect
 from tests.conftest import dbt_in_folder, warehouse_copy
@@ -128,6 +129,25 @@ def test_the_warehouse_describes_its_tables_and_columns(built: tuple[DataPaths, 
         "'fct_application_outcomes' and column_name = 'source_page'",
     )
     assert "PDF" in pages[0]
+
+
+def test_the_rule_glossary_names_every_rule_used(built: tuple[DataPaths, dict]) -> None:
+    paths, _ = built
+    glossary = {r for (r,) in rows(paths, "select rule from ref_rules")}
+    used = {
+        r
+        for table in (
+            "stg_parse_issues",
+            "rpt_identity_violations",
+            "rpt_cross_year",
+            "rpt_narrative_mismatches",
+        )
+        for (r,) in rows(paths, f"select distinct rule from {table} where rule is not null")
+    }
+    assert used and used <= glossary
+    suites = " ".join(p.read_text() for p in SUITES_DIR.glob("*.yml"))
+    assert set(re.findall(r"\b(?:S|T\d|N|X)-\d\b", suites)) <= glossary
+    assert all(m for (m,) in rows(paths, "select meaning_zh from ref_rules"))
 
 
 def test_dbt_from_its_folder_and_docs(built: tuple[DataPaths, dict], tmp_path: Path) -> None:

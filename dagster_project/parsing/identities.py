@@ -19,15 +19,64 @@ from dagster_project.parsing.labels import (
     TABLE3_ROWS,
 )
 
-IDENTITY_RULES: dict[str, str] = {
-    "T3-1": "new_received + carried_over = total + carried_forward, in every column",
-    "T3-2": "the leaf disposition rows sum to total, in every column",
-    "T3-3": "the six applicant columns sum to the total column, in every row",
-    "T4-1": "upheld + corrected + other + pending = total, for each channel",
-    "T2-1": "2019: new_published <= total_published; prev_items + change >= 0",
-    "N-1": "counts and percentages stated in the text agree with the tables",
-    "S-1": "all three tables present with all their cells; format fits the year",
-    "S-2": "every count is a non-negative integer",
+# Every rule id the parser, the dbt models and the suites use, with its meaning in words, for
+# the warehouse's rule glossary (ref_rules): where each is checked, in English and Chinese.
+RULE_GLOSSARY: dict[str, tuple[str, str, str]] = {
+    "S-1": (
+        "parser, staging_structure",
+        "Structure: all three tables present with all their cells; the form fits the year.",
+        "结构：三张表齐全、单元格完整；表格式样与年度相符。",
+    ),
+    "S-2": (
+        "parser, staging_structure",
+        "Every count is a non-negative whole number.",
+        "所有数量均为非负整数。",
+    ),
+    "T3-1": (
+        "report_identities",
+        "Table 3, in every column: new received + carried over = closed (总计) + carried forward.",
+        "表三每一列：本年新收 + 上年结转 = 办理结果总计 + 结转下年度继续办理。",
+    ),
+    "T3-2": (
+        "report_identities",
+        "Table 3, in every column: the outcome rows (（一）…（六）) add up to （七）总计.",
+        "表三每一列：（一）至（六）各项办理结果之和等于（七）总计。",
+    ),
+    "T3-3": (
+        "report_identities",
+        "Table 3, in every row: the six applicant columns add up to the total column.",
+        "表三每一行：自然人与五类法人或其他组织之和等于总计列。",
+    ),
+    "T4-1": (
+        "report_identities",
+        "Table 4, for each channel: upheld + corrected + other + pending = total.",
+        "表四每一类：结果维持 + 结果纠正 + 其他结果 + 尚未审结 = 总计。",
+    ),
+    "T2-1": (
+        "report_identities",
+        "Table 2 of the 2019 form: new published <= total published; previous items + change >= 0.",
+        "2019年式样表二：本年新公开数量不超过对外公开总数量；上一年项目数量加本年增减不为负。",
+    ),
+    "N-1": (
+        "narrative",
+        "Counts and percentages stated in the text agree with the tables.",
+        "正文所述数量和比例与表格数据一致。",
+    ),
+    "X-1": (
+        "cross_year",
+        "Applications carried over this year = carried forward in last year's report.",
+        "本年上年结转数 = 上一年度报告的结转下年度继续办理数。",
+    ),
+    "X-2": (
+        "cross_year (warning only)",
+        "2021 form: documents in force = last year's in force + issued - repealed.",
+        "2021年式样：现行有效件数 = 上年现行有效件数 + 本年制发件数 - 本年废止件数（仅提示）。",
+    ),
+    "X-3": (
+        "cross_year",
+        "2019 form: previous year's items = last year's previous items + last year's change.",
+        "2019年式样：上一年项目数量 = 上年报告的上一年项目数量 + 上年本年增/减。",
+    ),
 }
 
 # The report-level rules a certified report must pass.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dagster_project.parsing.identities import identity_terms
+from dagster_project.parsing.identities import RULE_GLOSSARY, identity_terms
 from dagster_project.parsing.labels import (
     APPLICANT_COLUMNS,
     APPLICANT_LABELS,
@@ -109,6 +109,12 @@ def reference_tables() -> dict[str, pl.DataFrame]:
         "ref_table2_measures": pl.DataFrame(measures),
         "ref_identity_terms": identity_terms(),
         "ref_narrative_checks": narrative_checks(),
+        "ref_rules": pl.DataFrame(
+            [
+                {"rule": rule, "checked_in": where, "meaning_en": en, "meaning_zh": zh}
+                for rule, (where, en, zh) in RULE_GLOSSARY.items()
+            ]
+        ),
     }
 
 
