@@ -27,7 +27,12 @@ def folder_fingerprints(paths: DataPaths) -> dict[str, str]:
 
 
 @dg.sensor(
-    job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING
+    job=ingest_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 30 s: a new folder under raw/ becomes a reporting-year partition, and "
+    "each year whose files changed (paths, sizes, times; the manifest) gets an ingest run. "
+    "On by default.",
 )
 def raw_files_sensor(context: dg.SensorEvaluationContext, xxgk: XxgkData) -> dg.SensorResult:
     """Adds a partition for each new year folder and requests a run for each year whose files
@@ -57,6 +62,8 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, xxgk: XxgkData) -> dg.
     monitored_jobs=[ingest_job],
     request_job=warehouse_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After every successful ingest run, a warehouse run: reference tables, dbt "
+    "build, the suites, publish. On by default.",
 )
 def warehouse_after_ingest(context: dg.RunStatusSensorContext) -> dg.RunRequest:
     """Rebuild the warehouse (dbt) after every successful ingest run."""

@@ -214,3 +214,24 @@ def test_schedule_runs_the_latest_year(data_dir: DataPaths) -> None:
     assert isinstance(latest_year_daily(context), dg.SkipReason)
     instance.add_dynamic_partitions(year_partitions.name, YEARS)
     assert latest_year_daily(dg.build_schedule_context(instance=instance)).partition_key == "2024"
+
+
+def test_the_graph_reads_at_a_glance() -> None:
+    from dagster_project.definitions import defs
+    from dagster_project.jobs import WAREHOUSE_GROUPS
+
+    graph = defs.resolve_asset_graph()
+    groups = {n.key.to_user_string(): n.group_name for n in graph.asset_nodes}
+    assert groups["raw_reports"] == "ingest" and groups["stg_reports"] == "staging"
+    assert groups["stg_xxgk__reports"] == "dbt_staging" and groups["ref_rules"] == "reference"
+    assert groups["dim_report"] == groups["fct_application_flows"] == "dimensions_facts"
+    assert groups["mart_agency_year"] == groups["rpt_cross_year"] == "marts_reports"
+    assert groups["published_warehouse"] == "publish"
+    # the warehouse job runs every stage after staging
+    warehouse = defs.resolve_job_def("xxgk_warehouse").asset_layer.executable_asset_keys
+    assert {groups[k.to_user_string()] for k in warehouse} == set(WAREHOUSE_GROUPS)
+    # descriptions say what an asset is, not its SQL
+    for node in graph.asset_nodes:
+        assert node.description and "select " not in node.description.lower(), node.key
+    repo = defs.get_repository_def()
+    assert all(s.description for s in [*repo.sensor_defs, *repo.schedule_defs])

@@ -39,12 +39,23 @@ if manifest_is_stale(DBT_DIR, dbt_project.manifest_path):
 
 
 class Translator(DagsterDbtTranslator):
-    """Models go to group `warehouse`; sources keep the asset keys their `meta` names."""
+    """Models go to the group of their stage (their folder, and dimensions and facts apart from
+    marts and reports); their description is the YAML's, without the SQL; sources keep the
+    asset keys their `meta` names."""
 
     def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":
             return super().get_group_name(dbt_resource_props)
-        return "warehouse"
+        folder = dbt_resource_props["fqn"][1]
+        if folder == "marts":
+            name = dbt_resource_props["name"]
+            return "dimensions_facts" if name.startswith(("dim_", "fct_")) else "marts_reports"
+        return {"staging": "dbt_staging"}.get(folder, folder)
+
+    def get_description(self, dbt_resource_props: dict[str, Any]) -> str:
+        kind = dbt_resource_props["config"].get("materialized", "model")
+        described = dbt_resource_props.get("description") or "(no description)"
+        return f"{described}\n\ndbt {kind} `{dbt_resource_props['name']}` in DuckDB."
 
 
 @dbt_assets(
@@ -69,7 +80,7 @@ def xxgk_dbt(
 
 @dg.asset(
     deps=list(xxgk_dbt.keys),
-    group_name="warehouse",
+    group_name="publish",
     kinds={"duckdb"},
     pool=warehouse.POOL,
 )

@@ -194,7 +194,7 @@ def quarantine_table(rows: list[tuple]) -> str:
     specs=[
         dg.AssetSpec(
             table,
-            group_name="warehouse",
+            group_name="reference",
             kinds={"duckdb"},
             description=f"Reference table {table}, built from the parser's own "
             "definitions of the forms and identities.",
