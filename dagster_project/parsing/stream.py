@@ -419,29 +419,20 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
         found = anchors.get(page)
         if len(nums) > N_COLS or any(c.page != page for c in nums):
             continue
-        if found is None:
-            _placements(rows[key], nums, region.first_line + region.text.count("\n", 0, end))
-            continue
-        edge, cols = found
-        at = _EDGES[edge]
-        tolerance = min(b - a for a, b in zip(cols, cols[1:], strict=False)) / 2
-        placed: dict[int, Cell] = {}
-        tight = True
-        for c in nums:
-            j = min(range(N_COLS), key=lambda k: abs(cols[k] - at(c)))
-            if abs(cols[j] - at(c)) >= tolerance or j in placed:
-                break
-            tight = tight and abs(cols[j] - at(c)) <= 1.5
-            placed[j] = c
+        first = region.first_line + region.text.count("\n", 0, start)
         line = region.first_line + region.text.count("\n", 0, end)
+        if found is None:
+            _placements(rows[key], nums, line)
+            continue
+        placed, tight = _place(nums, found)
+        if i + 1 < len(order):
+            _split_below(region, order, i, numbers, found, rows, (first, line), nums)
         if len(placed) != len(nums):
             # Numbers pushed off their column (a long label beside them): let the sums place them.
             _placements(rows[key], nums, line)
             continue
-        tokens = [placed[j].text if j in placed else "" for j in range(N_COLS)]
-        lines = [placed[j].line if j in placed else line for j in range(N_COLS)]
+        tokens, lines = _row(placed, line)
         rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
-        first = region.first_line + region.text.count("\n", 0, start)
         if nums and not any(first <= c.line <= line for c in nums) and i + 1 < len(order):
             # Numbers all on lines of their own between two labels (a cell centred in a tall
             # row) may be either row's: both are candidates, the other row then blank.
@@ -461,6 +452,58 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
             and (len(nums) == N_COLS or sum(values[:-1]) == values[-1])
         ):
             rows[key].certain = True
+
+
+def _place(nums: list[Cell], found: tuple[str, list[float]]) -> tuple[dict[int, Cell], bool]:
+    """Each number to the column it stands under (stopping at the first that stands under none,
+    or under a column taken), and whether every one stands right under its column."""
+    edge, cols = found
+    at = _EDGES[edge]
+    tolerance = min(b - a for a, b in zip(cols, cols[1:], strict=False)) / 2
+    placed: dict[int, Cell] = {}
+    tight = True
+    for c in nums:
+        j = min(range(N_COLS), key=lambda k: abs(cols[k] - at(c)))
+        if abs(cols[j] - at(c)) >= tolerance or j in placed:
+            break
+        tight = tight and abs(cols[j] - at(c)) <= 1.5
+        placed[j] = c
+    return placed, tight
+
+
+def _row(placed: dict[int, Cell], line: int) -> tuple[list[str], list[int]]:
+    """Tokens and lines of a row's seven cells from its placed numbers (blank elsewhere)."""
+    tokens = [placed[j].text if j in placed else "" for j in range(N_COLS)]
+    return tokens, [placed[j].line if j in placed else line for j in range(N_COLS)]
+
+
+def _split_below(
+    region: Region,
+    order: list,
+    i: int,
+    numbers: list[Cell],
+    found: tuple[str, list[float]],
+    rows: dict[str, RowReadings],
+    label_lines: tuple[int, int],
+    nums: list[Cell],
+) -> None:
+    """A row with numbers on its label's line and more on lines below, before a next label that
+    has none: the lines below may be the next row's (its cells centred in a tall row). Both
+    rows get that reading as a candidate; the identities decide."""
+    first, line = label_lines
+    own = [c for c in nums if first <= c.line <= line]
+    below = [c for c in nums if c.line > line]
+    following, (_, next_end) = order[i + 1]
+    next_stop = order[i + 2][1][0] if i + 2 < len(order) else len(region.text)
+    if not own or not below or any(next_end <= c.start < next_stop for c in numbers):
+        return
+    mine, mine_tight = _place(own, found)
+    theirs, theirs_tight = _place(below, found)
+    if len(mine) != len(own) or len(theirs) != len(below) or not (mine_tight and theirs_tight):
+        return
+    for key, placed in ((order[i][0], mine), (following, theirs)):
+        tokens, lines = _row(placed, line)
+        rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
 
 
 def _placements(row: RowReadings, nums: list[Cell], line: int) -> None:
