@@ -150,6 +150,34 @@ def test_the_rule_glossary_names_every_rule_used(built: tuple[DataPaths, dict]) 
     assert all(m for (m,) in rows(paths, "select meaning_zh from ref_rules"))
 
 
+def test_the_mart_keeps_every_report_and_severities_mean_breaks(
+    built: tuple[DataPaths, dict],
+) -> None:
+    paths, _ = built
+    # 广州市统计局 2022 publishes no tables: it is in the mart, its figures null with a reason
+    (row,) = rows(
+        paths,
+        "select applications_closed, granted, missing_reason from mart_agency_year "
+        "where agency = '广州市统计局' and year = 2022",
+    )
+    assert row[:2] == (None, None) and row[2].startswith("table 3 was not found")
+    staged = rows(
+        paths, "select count(distinct (agency, year)) from dim_report where agency is not null"
+    )
+    assert rows(paths, "select count(*) from mart_agency_year") == staged
+    assert rows(
+        paths,
+        "select count(*) from mart_agency_year where applications_closed is distinct from total",
+    ) == [(0,)]
+    # a cross-year row that holds carries no severity; a broken one does
+    assert rows(
+        paths, "select count(*) from rpt_cross_year where holds and severity is not null"
+    ) == [(0,)]
+    assert rows(
+        paths, "select count(*) from rpt_cross_year where not holds and severity is null"
+    ) == [(0,)]
+
+
 def test_dbt_from_its_folder_and_docs(built: tuple[DataPaths, dict], tmp_path: Path) -> None:
     copy = warehouse_copy(built[0], tmp_path)
     out = dbt_in_folder(copy, tmp_path, "build")

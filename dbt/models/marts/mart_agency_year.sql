@@ -1,6 +1,7 @@
 -- One row per agency and year: how applications were received and handled, and how often
 -- review and litigation corrected the agency. Where an agency has several reports for a year,
--- the certified one with the most cells read is taken.
+-- one with table 3 is taken first, then the certified one with the most cells read. A report
+-- whose table 3 was not found is here too, its figures null and missing_reason saying why.
 with
 
 reports as (
@@ -9,10 +10,10 @@ reports as (
         *,
         row_number() over (
             partition by agency_key, year
-            order by is_certified desc, missing_cells asc, report_id
+            order by table3_present desc, is_certified desc, missing_cells asc, report_id
         ) as choice,
     from {{ ref('dim_report') }}
-    where agency_key is not null and table3_present
+    where agency_key is not null
 
 ),
 
@@ -71,8 +72,15 @@ joined as (
         chosen.report_id,
         chosen.format,
         chosen.is_certified,
+        case
+            when not chosen.table3_present
+                then 'table 3 was not found in the report: its application figures are null'
+            when not chosen.table4_present
+                then 'table 4 was not found in the report: its review figures are null'
+        end as missing_reason,
         flows.new_received,
         flows.carried_over,
+        flows.total as applications_closed,
         flows.total,
         flows.carried_forward,
         outcomes.granted,
