@@ -4,6 +4,7 @@ line's place kept; generated Word forms, web pages and PDFs of both forms never 
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 from pathlib import Path
 
@@ -80,6 +81,22 @@ def test_word_tables_keep_merged_and_empty_cells() -> None:
     assert [c.strip() or "0" for c in cells[1:]] == [str(v) for v in truth["table3"]["total"]]
     # the vertically merged group label stands on its first row only
     assert sum("三、本年度办理结果" in line for line in doc.text.split("\n")) == 1
+
+
+def test_documents_may_be_larger_than_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+
+    from dagster_project.parsing import documents
+    from dagster_project.parsing.decode import MAX_BYTES
+
+    buffer = io.BytesIO()
+    noise = Image.frombytes("RGB", (2400, 2400), random.Random(1).randbytes(3 * 2400 * 2400))
+    noise.save(buffer, "PDF", quality=100)
+    scan = buffer.getvalue()
+    assert len(scan) > MAX_BYTES  # over the limit of a text file, read as a document
+    assert read_document(scan).error.startswith("scanned: no text layer")
+    monkeypatch.setattr(documents, "MAX_DOCUMENT_BYTES", MAX_BYTES)
+    assert read_document(scan).error.startswith("too large:")
 
 
 def test_a_pdf_has_pages_and_its_tables_rows() -> None:

@@ -19,10 +19,13 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dagster_project.parsing.decode import MAX_BYTES, Decoded, decode_bytes
+from dagster_project.parsing.decode import Decoded, decode_bytes
 
 KINDS = ("text", "pdf", "html", "docx")
 PAGE_BREAK = "\f"
+# A document carries its fonts and images (seals, scanned signatures): a report's PDF may be
+# tens of megabytes where its text is tens of kilobytes. Text files keep decode.MAX_BYTES.
+MAX_DOCUMENT_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,11 @@ def _zip_has(data: bytes, name: str) -> bool:
 def read_document(data: bytes) -> Document:
     """The text of a file of any accepted kind, or the reason it cannot be read."""
     kind = kind_of(data)
-    if len(data) > MAX_BYTES and kind != "text":
+    if len(data) > MAX_DOCUMENT_BYTES and kind != "text":
         return Document.failed(
-            kind, f"too large: {len(data) / 2**20:.1f} MiB, over the {MAX_BYTES // 2**20} MiB limit"
+            kind,
+            f"too large: {len(data) / 2**20:.1f} MiB, over the {MAX_DOCUMENT_BYTES // 2**20} MiB "
+            "a report's document can have",
         )
     if kind == "ole":
         return Document.failed(
