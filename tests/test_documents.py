@@ -168,3 +168,15 @@ def test_office_pdfs_of_both_forms_parse_to_the_truth(tmp_path: Path) -> None:
     files = [(p.name, p.with_suffix(".pdf").read_bytes()) for p, _ in made]
     compared, missing = _check(files, [t for _, t in made])
     assert missing <= compared // 100
+
+
+def test_a_wide_count_wrapped_in_its_cell_is_one_number_and_short_ones_stay_apart() -> None:
+    from dagster_project.parsing.documents import _cell_text
+
+    assert _cell_text("3779\n0") == "37790"  # a five-digit count wrapped in a narrow cell
+    assert _cell_text("5\n3") == "5 3"  # two rows' values in one cell: never 53
+    assert (
+        _cell_text("（二）部分公开（区分处理的，\n只计这一情形）")
+        == "（二）部分公开（区分处理的，只计这一情形）"
+    )
+    assert _cell_text(" \xa0\n\u3000") == ""

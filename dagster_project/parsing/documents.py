@@ -1,7 +1,7 @@
 """Turn a downloaded file into the text the parser reads, whatever its kind.
 
 A file is recognised by its bytes, not its name: PDF, Word (.docx), HTML, or plain text. Each
-document becomes text in which every table row is one line of tab-separated cells, read from
+document becomes text in which every table row is one markdown row of its cells, read from
 the document's own table structure (a PDF's ruled grid, HTML and Word table cells), and the
 rest of the text one line per paragraph or printed line. PDF pages are separated by form feeds
 (as `pdftotext` separates them), so a cell's page is known from its line. Each line also keeps
@@ -108,14 +108,19 @@ def read_document(data: bytes) -> Document:
 
 
 def _cell_text(text: str) -> str:
-    """A cell on one line: its wrapped lines joined (a count wrapped in a narrow cell is one
-    number again), its spaces collapsed, a cell holding only blanks empty."""
+    """A cell on one line: its wrapped lines joined, its spaces collapsed, a cell holding only
+    blanks empty. Digits run on across a line only after a line of three or more digits (a
+    wide count wrapped in a narrow cell, 3779 / 0); short numbers on lines of their own stay
+    apart (two rows' values in one cell where a rule is missing), for the parser to doubt."""
     lines = [re.sub(r"[ \t\u3000\xa0]+", " ", line).strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
     joined = ""
-    for line in lines:
-        # Words of Latin script keep a space between wrapped lines; digits and Han do not.
-        glue = " " if joined and joined[-1].isascii() and joined[-1].isalpha() else ""
+    for line in filter(None, lines):
+        end = re.search(r"\d*$", joined).group()
+        if joined and joined[-1].isdigit() and line[0].isdigit():
+            glue = "" if len(end) >= 3 else " "
+        else:
+            # Words of Latin script keep a space between wrapped lines; Han does not.
+            glue = " " if joined and joined[-1].isascii() and joined[-1].isalpha() else ""
         joined += glue + line
     return joined
 

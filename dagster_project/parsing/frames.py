@@ -144,17 +144,19 @@ class ParseResult:
     def locate(self, docs: pl.DataFrame) -> ParseResult:
         """This parse with each located row's page and place in the original, from the
         documents' texts (form feeds start pages) and `locations` (one per line), if given."""
-        pages = docs.select(
+        # Pages only of the texts that have them: most texts have no form feed at all.
+        paged = docs.filter(pl.col("text").str.contains("\f", literal=True)).select(
             "doc_id",
             page=pl.col("text")
-            .fill_null("")
             .str.split("\n")
             .list.eval(pl.element().str.contains("\f", literal=True).cum_sum().cast(pl.Int32) + 1),
-            has_pages=pl.col("text").fill_null("").str.contains("\f", literal=True),
+        )
+        pages = docs.select(
+            "doc_id",
             locations=pl.col("locations")
             if "locations" in docs.columns
             else pl.lit(None, dtype=pl.List(pl.String)),
-        )
+        ).join(paged, on="doc_id", how="left")
         found = {}
         for name in LOCATED:
             frame = getattr(self, name).drop(list(PROVENANCE), strict=False)
@@ -162,9 +164,7 @@ class ParseResult:
             found[name] = (
                 frame.join(pages, on="doc_id", how="left")
                 .with_columns(
-                    page=pl.when(pl.col("has_pages")).then(
-                        pl.col("page").list.get(index, null_on_oob=True)
-                    ),
+                    page=pl.col("page").list.get(index, null_on_oob=True),
                     location=pl.col("locations").list.get(index, null_on_oob=True),
                 )
                 .select(list(result_schema(name)))

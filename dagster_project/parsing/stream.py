@@ -433,14 +433,8 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
             continue
         tokens, lines = _row(placed, line)
         rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
-        if nums and not any(first <= c.line <= line for c in nums) and i + 1 < len(order):
-            # Numbers all on lines of their own between two labels (a cell centred in a tall
-            # row) may be either row's: both are candidates, the other row then blank.
-            rows[key].add((0,) * N_COLS, "columns", [""] * N_COLS, [line] * N_COLS)
-            rows[order[i + 1][0]].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
-            continue
-        # Every number of the row on one line, each right under its column: as sure as a row
-        # whose seven cells stand between its label and the next.
+        # Every number of the row on one line of its label, each right under its column: as
+        # sure as a row whose seven cells stand between its label and the next.
         # Blank cells are zeros only if the row then adds up: else its numbers may stand
         # elsewhere (a cut or wrapped row), and the identities must decide.
         values = [_value(t) for t in tokens]
@@ -448,6 +442,7 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
             nums
             and tight
             and len({c.line for c in nums}) == 1
+            and first <= nums[0].line <= line
             and region.in_order.get(key)
             and (len(nums) == N_COLS or sum(values[:-1]) == values[-1])
         ):
@@ -487,19 +482,19 @@ def _split_below(
     label_lines: tuple[int, int],
     nums: list[Cell],
 ) -> None:
-    """A row with numbers on its label's line and more on lines below, before a next label that
-    has none: the lines below may be the next row's (its cells centred in a tall row). Both
-    rows get that reading as a candidate; the identities decide."""
+    """Numbers on lines below a row's label, before a next label that has none, may be the
+    next row's (its cells centred in a tall row, or its label wrapped below them): this row
+    with only the numbers on its label's lines (blank if none) and the next row with those
+    below are a candidate beside reading them all as this row's; the identities decide."""
     first, line = label_lines
     own = [c for c in nums if first <= c.line <= line]
     below = [c for c in nums if c.line > line]
     following, (_, next_end) = order[i + 1]
     next_stop = order[i + 2][1][0] if i + 2 < len(order) else len(region.text)
-    if not own or not below or any(next_end <= c.start < next_stop for c in numbers):
+    if not below or any(next_end <= c.start < next_stop for c in numbers):
         return
-    mine, mine_tight = _place(own, found)
-    theirs, theirs_tight = _place(below, found)
-    if len(mine) != len(own) or len(theirs) != len(below) or not (mine_tight and theirs_tight):
+    mine, theirs = _place(own, found)[0], _place(below, found)[0]
+    if len(mine) != len(own) or len(theirs) != len(below):
         return
     for key, placed in ((order[i][0], mine), (following, theirs)):
         tokens, lines = _row(placed, line)
