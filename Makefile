@@ -29,9 +29,9 @@ $(MANIFEST): $(STAMP) $(shell find dbt -name '*.sql' -o -name '*.yml' 2>/dev/nul
 run: $(STAMP) $(MANIFEST)
 	$(BIN)/xxgk run
 
-## dev: the Dagster UI on http://127.0.0.1:3000
+## dev: the Dagster UI on http://127.0.0.1:3000, quality reports on :3001 (DEV_ARGS="--port N")
 dev: $(STAMP) $(MANIFEST)
-	$(BIN)/xxgk dev
+	$(BIN)/xxgk dev $(DEV_ARGS)
 
 ## test: the whole test suite
 test: $(STAMP) $(MANIFEST)

@@ -8,6 +8,8 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -328,7 +330,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         note = " (not replaced: the warehouse run did not finish)"
     print(f"warehouse: {paths.published}{note}")
-    print(f"data docs: {paths.docs / 'expectations'}")
+    print(f"quality reports: {paths.docs / 'index.html'}")
     if failed:
         print(f"xxgk run: runs failed: {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -365,8 +367,11 @@ def cmd_office_check(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
+    from dagster_project import quality_docs
+
     paths = DataPaths.resolve(args.data_dir)
-    env = _environment(paths)
+    docs_url = f"http://{args.host}:{args.docs_port}"
+    env = {**_environment(paths), quality_docs.DOCS_URL_ENV: docs_url}
     command = [
         str(BIN_DIR / "dagster"),
         "dev",
@@ -377,9 +382,24 @@ def cmd_dev(args: argparse.Namespace) -> int:
         "-p",
         str(args.port),
     ]
+    # The quality reports the checks link to are served from this process while the UI runs.
+    server = quality_docs.serve(paths.docs, args.host, args.docs_port)
     print(f"xxgk: Dagster UI on http://{args.host}:{args.port} for {paths.root}", file=sys.stderr)
-    os.execve(command[0], command, {**os.environ, **env})
-    return 0  # not reached
+    print(f"xxgk: quality reports on {docs_url}/", file=sys.stderr)
+    ui = subprocess.Popen(command, env={**os.environ, **env})
+    signal.signal(signal.SIGTERM, lambda *_: ui.terminate())
+    try:
+        while True:
+            try:
+                return ui.wait()
+            except KeyboardInterrupt:
+                # A terminal's Ctrl-C reaches dagster dev too; one sent to this process alone
+                # is passed on.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    return ui.wait(timeout=5)
+                ui.send_signal(signal.SIGINT)
+    finally:
+        server.shutdown()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,10 +436,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--years", nargs="*", help="only these year folders")
     p.set_defaults(func=cmd_run)
 
+    from dagster_project.quality_docs import DOCS_PORT
+
     p = sub.add_parser("dev", help="open the Dagster UI on the data folder")
     p.add_argument("--data-dir", help=data_help)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=3000)
+    p.add_argument(
+        "--docs-port", type=int, default=DOCS_PORT, help=f"quality reports (default {DOCS_PORT})"
+    )
     p.set_defaults(func=cmd_dev)
 
     from dagster_project.bench import DOCUMENTS, QUICK_DOCUMENTS, QUICK_SIZE, SCALING_SIZES

@@ -94,6 +94,9 @@ def test_sample_checks_in_dagster(built: tuple[DataPaths, dict]) -> None:
         assert not e.passed and e.severity == dg.AssetCheckSeverity.WARN
         docs = Path(e.metadata["data_docs_path"].value)
         assert docs == paths.docs / "expectations" / name / "index.html" and docs.is_file()
+        page = Path(e.metadata["quality_report_path"].value)
+        assert page == paths.docs / "quality" / f"{name}.html" and page.is_file()
+        assert e.metadata["quality_report"].value.endswith(f"/quality/{name}.html")
     identities = evaluations["report_identities"]
     assert "T3-2 broken in 温州市统计局 2020" in identities.description
     assert "T4-1 broken in 淮安市洪泽区人民政府 2023" in identities.description

@@ -10,11 +10,11 @@ ERROR also keeps the analysts' published warehouse as it was.
 import dagster as dg
 from pydantic import Field
 
-from dagster_project import quality, warehouse
+from dagster_project import quality, quality_docs, warehouse
 from dagster_project.parsing.reference import form_cells
 from dagster_project.resources import XxgkData
 
-# How many failing rows a check's metadata lists; all of them are in Data Docs.
+# How many failing rows a check's metadata lists; all of them are in the quality report.
 LISTED_FINDINGS = 50
 
 
@@ -34,8 +34,9 @@ class SuiteConfig(dg.Config):
 
 
 def run_suite(name: str, xxgk: XxgkData, config: SuiteConfig | None = None) -> dg.AssetCheckResult:
-    """Validates suite `name` on the data folder's warehouse, renders its Data Docs under
-    docs/expectations/<name>/ and returns the check result with the failing rows."""
+    """Validates suite `name` on the data folder's warehouse, writes its quality report under
+    docs/quality/ (and Great Expectations' Data Docs under docs/expectations/<name>/) and
+    returns the check result with the failing rows and a link to the report."""
     paths = xxgk.paths()
     suite = quality.Suite.load(name)
     config = config or SuiteConfig()
@@ -48,6 +49,7 @@ def run_suite(name: str, xxgk: XxgkData, config: SuiteConfig | None = None) -> d
             max_broken_share=config.max_broken_share,
             min_reports=config.min_reports,
         )
+    page = quality_docs.write(suite, result, paths.docs)
     severity = (
         dg.AssetCheckSeverity.ERROR if result.severity == "error" else dg.AssetCheckSeverity.WARN
     )
@@ -60,7 +62,8 @@ def run_suite(name: str, xxgk: XxgkData, config: SuiteConfig | None = None) -> d
         "findings_json": dg.MetadataValue.json(result.findings[:LISTED_FINDINGS]),
         "broken_share_by_year": dg.MetadataValue.json(result.shares),
         "escalated_rules": dg.MetadataValue.json(result.escalated),
-        "data_docs": dg.MetadataValue.url(result.docs.as_uri()),
+        "quality_report": dg.MetadataValue.url(quality_docs.docs_url(f"quality/{page.name}")),
+        "quality_report_path": dg.MetadataValue.path(str(page)),
         "data_docs_path": dg.MetadataValue.path(str(result.docs)),
     }
     return dg.AssetCheckResult(
@@ -83,7 +86,7 @@ def _findings_table(result: quality.Validation, index: tuple[str, ...]) -> str:
     for f in result.findings[:LISTED_FINDINGS]:
         lines.append("| " + " | ".join(str(f.get(c, "")) for c in columns) + " |")
     if len(result.findings) > LISTED_FINDINGS:
-        lines.append(f"\n… {len(result.findings) - LISTED_FINDINGS} more in Data Docs.")
+        lines.append(f"\n… {len(result.findings) - LISTED_FINDINGS} more in the quality report.")
     return "\n".join(lines)
 
 
