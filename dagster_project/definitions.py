@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from dagster_project.assets import dbt, ingest, staging
+from dagster_project.assets import all_assets, dbt
 from dagster_project.checks import expectations, files
 from dagster_project.jobs import ingest_job, warehouse_job
 from dagster_project.paths import BIN_DIR
@@ -12,7 +12,7 @@ from dagster_project.schedules import latest_year_daily
 from dagster_project.sensors import raw_files_sensor, warehouse_after_ingest
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest, staging, dbt]),
+    assets=all_assets(),
     asset_checks=dg.load_asset_checks_from_modules([files, expectations]),
     jobs=[ingest_job, warehouse_job],
     schedules=[latest_year_daily],

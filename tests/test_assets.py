@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from dagster_project.assets import OWNERS
 from dagster_project.cli import run_pipeline
 from dagster_project.partitions import year_partitions
 from dagster_project.paths import DataPaths
@@ -235,3 +236,31 @@ def test_the_graph_reads_at_a_glance() -> None:
         assert node.description and "select " not in node.description.lower(), node.key
     repo = defs.get_repository_def()
     assert all(s.description for s in [*repo.sensor_defs, *repo.schedule_defs])
+    # every asset has an owner; the analysts' warehouse follows the law's deadlines
+    assert all(n.owners == OWNERS for n in graph.asset_nodes)
+    policy = graph.get(dg.AssetKey("published_warehouse")).freshness_policy
+    assert policy.deadline_cron == "0 0 7 2,4 *" and policy.timezone == "Asia/Shanghai"
+
+
+def test_dbt_assets_show_their_row_counts_and_columns(built: tuple[DataPaths, dict]) -> None:
+    paths, results = built
+    events = {
+        e.asset_key.to_user_string(): e.materialization.metadata
+        for e in results["warehouse"].get_asset_materialization_events()
+    }
+    with duckdb.connect(str(paths.published), read_only=True) as con:
+        (rows,) = con.execute("select count(*) from mart_agency_year").fetchone()
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_name = 'mart_agency_year'"
+            ).fetchall()
+        )
+    mart = events["mart_agency_year"]
+    assert mart["dagster/row_count"].value == rows > 0
+    columns = mart["dagster/column_schema"].schema.columns
+    assert {c.name: c.type for c in columns} == types
+    assert all(c.description for c in columns)
+    # views get their columns, not a count that would run their query
+    view = events["stg_xxgk__reports"]
+    assert "dagster/row_count" not in view and view["dagster/column_schema"].schema.columns

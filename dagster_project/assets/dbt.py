@@ -3,6 +3,7 @@
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +72,63 @@ def xxgk_dbt(
     in the warehouse of the data folder."""
     # profiles.yml reads the warehouse path from here; the run's target folder is temporary
     # (dbt leaves ~2 MB of artifacts per invocation).
-    target = warehouse.working_copy(xxgk.paths())
-    os.environ[WAREHOUSE_ENV] = str(target)
-    warehouse.record_build_inputs(target)
+    warehouse_copy = warehouse.working_copy(xxgk.paths())
+    os.environ[WAREHOUSE_ENV] = str(warehouse_copy)
+    warehouse.record_build_inputs(warehouse_copy)
     with tempfile.TemporaryDirectory(prefix="dbt-", dir=DBT_DIR / "target") as target:
-        yield from dbt.cli(["build"], context=context, target_path=Path(target)).stream()
+        build = dbt.cli(["build"], context=context, target_path=Path(target))
+        events: list[Any] = []
+        try:
+            events.extend(build.stream())
+        finally:
+            # a failed build's events are reported too, before its error
+            yield from with_table_metadata(events, build.manifest, warehouse_copy)
+
+
+def with_table_metadata(events: list[Any], manifest: dict, database: Path) -> Iterator[Any]:
+    """dbt's events, each model's with its column schema (names, DuckDB types, the YAML's
+    descriptions) and, for tables, its row count. Read after dbt has exited: DuckDB admits no
+    second connection beside dbt's writer, and dagster-dbt's own fetchers would leave its
+    adapter's connection open in this process."""
+    with warehouse.connect(database, read_only=True) as con:
+        for event in events:
+            node = manifest["nodes"].get(_text(event.metadata.get("unique_id")))
+            if not isinstance(event, dg.Output) or node is None:
+                yield event
+                continue
+            where = (node["schema"], node["alias"])
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = ? and table_name = ? order by ordinal_position",
+                where,
+            ).fetchall()
+            described = node.get("columns", {})
+            schema = dg.TableSchema(
+                columns=[
+                    dg.TableColumn(
+                        name, kind, description=described.get(name, {}).get("description")
+                    )
+                    for name, kind in columns
+                ]
+            )
+            table = {"dagster/column_schema": schema}
+            if node["config"].get("materialized") in ("table", "incremental"):
+                (rows,) = con.execute('select count(*) from "{}"."{}"'.format(*where)).fetchone()
+                table["dagster/row_count"] = rows
+            yield event.with_metadata({**event.metadata, **table})
+
+
+def _text(value: Any) -> str | None:
+    return getattr(value, "value", value)
+
+
+# The law's deadlines: departments publish their reports by 31 January, governments by
+# 31 March; the analysts' warehouse should hold them within a week of each.
+PUBLICATION_DEADLINES = dg.FreshnessPolicy.cron(
+    deadline_cron="0 0 7 2,4 *",
+    lower_bound_delta=timedelta(days=7),
+    timezone="Asia/Shanghai",
+)
 
 
 @dg.asset(
@@ -83,6 +136,7 @@ def xxgk_dbt(
     group_name="publish",
     kinds={"duckdb"},
     pool=warehouse.POOL,
+    freshness_policy=PUBLICATION_DEADLINES,
 )
 def published_warehouse(xxgk: XxgkData) -> dg.MaterializeResult:
     """The warehouse analysts read, `warehouse.duckdb` in the data folder: replaced whole by a
