@@ -31,6 +31,10 @@ from dagster_project.paths import DataPaths
 
 POOL = "duckdb_warehouse"
 LOCK_WAIT_SECONDS = 120.0
+# The schemas of the warehouse (dbt/dbt_project.yml): the loaded tables and bookkeeping in
+# main, dbt's views in staging, the analysts' tables in analytics. The pipeline's own
+# connections see all three without naming them.
+SCHEMAS = ("main", "staging", "analytics")
 # DuckDB's memory per connection (and per dbt run: dbt/profiles.yml reads the same variable).
 # Past it, joins and aggregations spill to a temporary folder beside the file instead of
 # growing with the corpus; DuckDB's own default is 80% of the machine.
@@ -66,6 +70,14 @@ def connect(
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+    present = {
+        r[0]
+        for r in con.execute(
+            "select schema_name from information_schema.schemata"
+            " where catalog_name = current_database()"
+        ).fetchall()
+    }
+    con.execute(f"set search_path = '{','.join(s for s in SCHEMAS if s in present)}'")
     try:
         yield con
     finally:
@@ -207,6 +219,24 @@ def table_counts(path: Path, tables: list[str], years: list[int] | None = None) 
             else 0
             for t in tables
         }
+
+
+def drop_moved_relations(path: Path, schemas: dict[str, str]) -> list[str]:
+    """Drops each relation named in `schemas` (name -> its schema) that stands in another of
+    the warehouse's schemas: a model that moved (from main to analytics, say) must leave no
+    stale copy behind to shadow it. Returns what was dropped."""
+    dropped = []
+    with transaction(path) as con:
+        found = con.execute(
+            "select table_schema, table_name, table_type from information_schema.tables"
+            " where table_schema in (select unnest(?::varchar[]))",
+            [list(SCHEMAS)],
+        ).fetchall()
+        for schema, name, kind in found:
+            if name in schemas and schemas[name] != schema:
+                con.execute(f'drop {"view" if kind == "VIEW" else "table"} "{schema}"."{name}"')
+                dropped.append(f"{schema}.{name}")
+    return dropped
 
 
 def quarantined(path: Path, years: list[int]) -> list[tuple]:

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from dagster_project.assets import OWNERS
 from dagster_project.cli import run_pipeline
@@ -16,13 +15,14 @@ from dagster_project.paths import DataPaths
 from dagster_project.resources import XxgkData
 from dagster_project.schedules import latest_year_daily
 from dagster_project.sensors import raw_files_sensor
+from dagster_project.warehouse import connect
 
 YEARS = ["2020", "2022", "2023", "2024"]
 BIN = Path(sys.executable).parent
 
 
 def query(paths: DataPaths, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect(paths.warehouse, read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
 
 
@@ -248,7 +248,7 @@ def test_dbt_assets_show_their_row_counts_and_columns(built: tuple[DataPaths, di
         e.asset_key.to_user_string(): e.materialization.metadata
         for e in results["warehouse"].get_asset_materialization_events()
     }
-    with duckdb.connect(str(paths.published), read_only=True) as con:
+    with connect(paths.published, read_only=True) as con:
         (rows,) = con.execute("select count(*) from mart_agency_year").fetchone()
         types = dict(
             con.execute(

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
-import duckdb
 import pytest
 from PIL import Image
 
@@ -21,6 +20,7 @@ from dagster_project.cli import prepare_dagster_home, run_pipeline
 from dagster_project.office import fill_form, fits_form
 from dagster_project.paths import DATA_DIR_ENV, DataPaths
 from dagster_project.synth import generate
+from dagster_project.warehouse import connect
 from tests.conftest import SAMPLE_RAW
 
 HOSTILE = "某局'; drop table stg_reports; --"
@@ -194,7 +194,7 @@ def bad(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DataPaths, d
 
 
 def rows(paths: DataPaths, sql: str, *params: object) -> list[tuple]:
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect(paths.warehouse, read_only=True) as con:
         return con.execute(sql, list(params)).fetchall()
 
 

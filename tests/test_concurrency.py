@@ -44,7 +44,7 @@ KEYS = {
     "stg_reports": "report_id",
     "stg_table3_cells": "report_id, row_key, col_key",
     "stg_table4_cells": "report_id, channel, outcome",
-    "dim_report": "report_id",
+    "analytics.dim_report": "report_id",
 }
 
 
@@ -133,7 +133,7 @@ class Analyst(threading.Thread):
 
     QUESTION = """
         select r.year, count(distinct r.report_id), sum(f.applications)
-        from dim_report r join fct_application_outcomes f using (report_id)
+        from analytics.dim_report r join analytics.fct_application_outcomes f using (report_id)
         group by 1 order by 1
     """
 
@@ -202,7 +202,7 @@ def test_backfill_with_the_ui_open_and_an_analyst_reading(data_dir: DataPaths) -
     assert analyst.asked > 10 and analyst.errors == []
     assert len(analyst.answers) == 1 and [y for y, *_ in analyst.answers[0]] == [2020]
     with duckdb.connect(str(data_dir.published), read_only=True) as con:
-        years = con.execute("select distinct year from dim_report order by 1").fetchall()
+        years = con.execute("select distinct year from analytics.dim_report order by 1").fetchall()
     assert [y for (y,) in years] == [int(y) for y in YEARS]
     assert duplicates(data_dir.published) == dict.fromkeys(KEYS, 0)
 

@@ -13,7 +13,7 @@ import pytest
 from dagster_project.cli import WAREHOUSE
 from dagster_project.paths import SUITES_DIR, DataPaths
 from dagster_project.quality import suite_names
-from dagster_project.warehouse import MEMORY_ENV, connect
+from dagster_project.warehouse import MEMORY_ENV, connect, drop_moved_relations
 from tests.conftest import dbt_in_folder, warehouse_copy
 
 # One worker runs the heavy end-to-end tests (this module and the daemon backfill) in turn.
@@ -22,7 +22,7 @@ SUITES = set(suite_names())
 
 
 def rows(paths: DataPaths, sql: str) -> list[tuple]:
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect(paths.warehouse, read_only=True) as con:
         return con.execute(sql).fetchall()
 
 
@@ -131,9 +131,48 @@ def test_the_warehouse_describes_its_tables_and_columns(built: tuple[DataPaths, 
     assert "PDF" in pages[0]
 
 
+def test_analysts_read_a_schema_of_their_own(built: tuple[DataPaths, dict]) -> None:
+    paths, _ = built
+    # as an analyst opens the published file: no search path, schemas named
+    with duckdb.connect(str(paths.published), read_only=True) as con:
+        tables = dict(
+            con.execute(
+                "select table_schema, list(table_name) from information_schema.tables group by 1"
+            ).fetchall()
+        )
+        (reports,) = con.execute("select count(*) from analytics.mart_agency_year").fetchone()
+    assert reports > 0
+    marts = ("dim_", "fct_", "mart_", "rpt_")
+    assert set(tables) == {"main", "staging", "analytics"}
+    assert all(t.startswith(marts) for t in tables["analytics"])
+    assert {"dim_rule", "mart_agency_year", "fct_application_outcomes"} <= set(tables["analytics"])
+    assert all(t.startswith(("stg_xxgk__", "int_")) for t in tables["staging"])
+    # the loaded tables and the pipeline's bookkeeping, and no model
+    assert {"raw_files", "stg_reports", "quarantine", "ref_rules", "xxgk_loads"} <= set(
+        tables["main"]
+    )
+    assert not any(t.startswith((*marts, "stg_xxgk__", "int_")) for t in tables["main"])
+
+
+def test_a_model_that_moved_schema_leaves_no_stale_copy(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema analytics")
+        con.execute("create table main.dim_report as select 'old' as built")
+        con.execute("create table analytics.dim_report as select 'new' as built")
+        con.execute("create table main.raw_files as select 1 as kept")
+    # the pipeline's connections look in main first: the stale copy would win
+    with connect(path, read_only=True) as con:
+        assert con.execute("select built from dim_report").fetchall() == [("old",)]
+    assert drop_moved_relations(path, {"dim_report": "analytics"}) == ["main.dim_report"]
+    with connect(path, read_only=True) as con:
+        assert con.execute("select built from dim_report").fetchall() == [("new",)]
+        assert con.execute("select kept from raw_files").fetchall() == [(1,)]
+
+
 def test_the_rule_glossary_names_every_rule_used(built: tuple[DataPaths, dict]) -> None:
     paths, _ = built
-    glossary = {r for (r,) in rows(paths, "select rule from ref_rules")}
+    glossary = {r for (r,) in rows(paths, "select rule from dim_rule")}
     used = {
         r
         for table in (
@@ -147,7 +186,8 @@ def test_the_rule_glossary_names_every_rule_used(built: tuple[DataPaths, dict]) 
     assert used and used <= glossary
     suites = " ".join(p.read_text() for p in SUITES_DIR.glob("*.yml"))
     assert set(re.findall(r"\b(?:S|T\d|N|X)-\d\b", suites)) <= glossary
-    assert all(m for (m,) in rows(paths, "select meaning_zh from ref_rules"))
+    assert all(m for (m,) in rows(paths, "select meaning_zh from dim_rule"))
+    assert glossary == {r for (r,) in rows(paths, "select rule from ref_rules")}
 
 
 def test_the_mart_keeps_every_report_and_severities_mean_breaks(
@@ -165,6 +205,12 @@ def test_the_mart_keeps_every_report_and_severities_mean_breaks(
         paths, "select count(distinct (agency, year)) from dim_report where agency is not null"
     )
     assert rows(paths, "select count(*) from mart_agency_year") == staged
+    # the certified rows stand apart: 温州市统计局 2020 (T3-2 broken) is not among them
+    certified = rows(paths, "select agency, year from mart_agency_year_certified order by 1, 2")
+    assert certified == rows(
+        paths, "select agency, year from mart_agency_year where is_certified order by 1, 2"
+    )
+    assert 0 < len(certified) < staged[0][0] and ("温州市统计局", 2020) not in certified
     assert rows(
         paths,
         "select count(*) from mart_agency_year where applications_closed is distinct from total",

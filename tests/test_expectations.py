@@ -15,6 +15,7 @@ from dagster_project.jobs import resolved_warehouse_job
 from dagster_project.parsing.reference import form_cells
 from dagster_project.paths import DataPaths
 from dagster_project.resources import XxgkData
+from dagster_project.warehouse import connect
 from tests.conftest import dbt_in_folder, warehouse_copy
 
 pytestmark = pytest.mark.xdist_group("heavy")
@@ -24,7 +25,7 @@ SUITES = ("cross_year", "narrative", "report_identities", "staging_structure")
 def validate(
     paths: DataPaths, name: str, docs: Path | None = None, **overrides: float
 ) -> quality.Validation:
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect(paths.warehouse, read_only=True) as con:
         return quality.validate(
             quality.Suite.load(name),
             con,
@@ -36,13 +37,13 @@ def validate(
 
 def change(paths: DataPaths, sql: str, *params: object) -> None:
     """Changes the copy's staging tables; `sql` must touch at least one row."""
-    with duckdb.connect(str(paths.warehouse)) as con:
+    with connect(paths.warehouse) as con:
         touched = con.execute(sql, list(params)).fetchall()
     assert touched, sql
 
 
 def report_id(paths: DataPaths, agency: str, year: int) -> str:
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect(paths.warehouse, read_only=True) as con:
         (row,) = con.execute(
             "select report_id from stg_reports where agency = ? and year = ?", [agency, year]
         ).fetchall()
@@ -292,7 +293,7 @@ def test_a_structural_failure_blocks_the_warehouse_build(
 ) -> None:
     paths = warehouse_copy(built[0], tmp_path)
     change(paths, "delete from stg_table4_cells where cell_order = 7 returning 1")
-    with duckdb.connect(str(paths.warehouse)) as con:
+    with connect(paths.warehouse) as con:
         con.execute("drop table dim_report")
     result = resolved_warehouse_job().execute_in_process(
         resources={"xxgk": XxgkData(data_dir=str(paths.root))}, raise_on_error=False

@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets: every model and test downstream of the staging tables."""
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -41,8 +42,8 @@ if manifest_is_stale(DBT_DIR, dbt_project.manifest_path):
 
 class Translator(DagsterDbtTranslator):
     """Models go to the group of their stage (their folder, and dimensions and facts apart from
-    marts and reports); their description is the YAML's, without the SQL; sources keep the
-    asset keys their `meta` names."""
+    marts and reports) under their name as the asset key; their description is the YAML's,
+    without the SQL; sources keep the asset keys their `meta` names."""
 
     def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":
@@ -52,6 +53,12 @@ class Translator(DagsterDbtTranslator):
             name = dbt_resource_props["name"]
             return "dimensions_facts" if name.startswith(("dim_", "fct_")) else "marts_reports"
         return {"staging": "dbt_staging"}.get(folder, folder)
+
+    def get_asset_key(self, dbt_resource_props: dict[str, Any]) -> dg.AssetKey:
+        # a model's key is its name, whatever its schema (dagster-dbt would prefix it)
+        if dbt_resource_props["resource_type"] == "model":
+            return dg.AssetKey(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
 
     def get_description(self, dbt_resource_props: dict[str, Any]) -> str:
         kind = dbt_resource_props["config"].get("materialized", "model")
@@ -75,6 +82,12 @@ def xxgk_dbt(
     warehouse_copy = warehouse.working_copy(xxgk.paths())
     os.environ[WAREHOUSE_ENV] = str(warehouse_copy)
     warehouse.record_build_inputs(warehouse_copy)
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    models = {
+        n["alias"]: n["schema"] for n in manifest["nodes"].values() if n["resource_type"] == "model"
+    }
+    for moved in warehouse.drop_moved_relations(warehouse_copy, models):
+        context.log.info(f"dropped {moved}: the model now lives in another schema")
     with tempfile.TemporaryDirectory(prefix="dbt-", dir=DBT_DIR / "target") as target:
         build = dbt.cli(["build"], context=context, target_path=Path(target))
         events: list[Any] = []
