@@ -565,6 +565,8 @@ def _before_table3(lines: list[str]) -> list[str]:
 # Office-made PDFs through pdftotext: the national Word form, a label cell this many characters
 # wide, the row-span group labels of table 3 printed beside their rows a few characters a line.
 _OFFICE_WRAP = 14
+# Digits that fit in a cell of table 3 in the exported PDF (LibreOffice wraps 18933 as 1893, 3).
+_OFFICE_CELL = 4
 _OFFICE_GROUPS = {
     "granted": ["三、本", "年度办", "理结果"],
     "denied_third_party": ["（三）不", "予公开"],
@@ -621,14 +623,17 @@ def _at(line: str, at: int, text: str) -> str:
 
 def _render_office_layout(truth: dict, style: _Style, rng: random.Random) -> list[str]:
     """`pdftotext -layout` of the Word form exported to PDF: cells at their column, a wrapped
-    label with the row's total on its first line, blank cells gone, and the last rows on a new
-    page whose character grid is another."""
+    label with the row's total on its first line, blank cells gone, counts wider than their
+    cell wrapped over the lines above and below their row's, and the last rows on a new page
+    whose character grid is another."""
     out = _before_table3(_render_layout(truth, style, rng))
     base, gap = rng.randint(26, 31), rng.randint(5, 7)
     columns = [base + i * gap + (1 if i == 6 else 0) for i in range(7)]
     out += _office_header(columns)
     rows = _office_rows(truth, style)
     page = rng.randrange(len(rows) - 4, len(rows)) if rng.random() < 0.7 else len(rows)
+    # Counts of five digits wrap in their cells unless the exporter shrank the font.
+    wide = rng.random() < 0.5
     for i, (frag, label, cells) in enumerate(rows):
         if i == page:
             scale = rng.uniform(1.3, 1.7)
@@ -636,10 +641,15 @@ def _render_office_layout(truth: dict, style: _Style, rng: random.Random) -> lis
             out.append("\f")
         lead = (frag[0] + " ") if frag else " " * 10
         if len(label) <= _OFFICE_WRAP:
-            line = lead + label
+            line, above, below = lead + label, "", ""
             for at, cell in zip(columns, cells, strict=True):
-                line = _at(line, at, cell)
-            out.append(line)
+                if wide and len(cell) > _OFFICE_CELL:
+                    # wider than its cell: wrapped, the row's line between its two parts
+                    above = _at(above, at, cell[:_OFFICE_CELL])
+                    below = _at(below, at, cell[_OFFICE_CELL:])
+                else:
+                    line = _at(line, at, cell)
+            out += [above, line, below] if above else [line]
             continue
         out.append(_at(lead + label[:_OFFICE_WRAP], columns[-1], cells[-1]))
         middle = " " * 10 + label[_OFFICE_WRAP : 2 * _OFFICE_WRAP]

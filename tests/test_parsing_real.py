@@ -120,9 +120,11 @@ def _place(line: str, at: int, text: str) -> str:
     return line.ljust(at) + text if text else line
 
 
-def render_layout(table3: dict[str, list[int]], blank_zero: bool) -> str:
+def render_layout(table3: dict[str, list[int]], blank_zero: bool, wide: int | None = None) -> str:
     """`pdftotext -layout`: cells at their column; a wrapped label prints the row's total on
-    the label's first line, the other cells on the next line and the label's end below."""
+    the label's first line, the other cells on the next line and the label's end below. Given
+    `wide`, a count of more digits wraps in its cell: its first `wide` digits on a line above
+    the row's, the rest on a line below."""
     out = [
         "三、收到和处理政府信息公开申请情况",
         "",
@@ -144,10 +146,13 @@ def render_layout(table3: dict[str, list[int]], blank_zero: bool) -> str:
         label = _row_label(key)
         cells = ["" if blank_zero and v == 0 else str(v) for v in values]
         if len(label) <= WRAP:
-            line = label
+            line, above, below = label, "", ""
             for at, text in zip(COLUMNS, cells, strict=True):
-                line = _place(line, at, text)
-            out.append(line)
+                if wide and len(text) > wide:
+                    above, below = _place(above, at, text[:wide]), _place(below, at, text[wide:])
+                else:
+                    line = _place(line, at, text)
+            out += [above, line, below] if above else [line]
             continue
         out.append(_place(label[:WRAP], COLUMNS[-1], cells[-1]))
         line = ""
@@ -213,6 +218,18 @@ def test_a_wrapped_row_is_read_whole_from_layout_text() -> None:
     text = render_layout(truth, blank_zero=False)
     assert re.search(r"部分公开.*\s" + str(truth["partial"][-1]) + r"\n", text)
     (got,) = parse_files([("layout.txt", _report(truth, text))])
+    assert got["table3"] == truth
+    assert not [i for i in got["issues"] if i["code"] == "identity_broken"]
+
+
+def test_a_count_wider_than_its_cell_is_joined_from_its_two_lines() -> None:
+    # Ten times a real table keeps its identities and gives five-digit counts, which wrap in
+    # their cells: a total of 3050 becomes 30500, printed "3050" above the row and "0" below.
+    large = next(t for t in TRUTHS if t["total"][-1] >= 1000)
+    truth = {key: [v * 10 for v in values] for key, values in large.items()}
+    text = render_layout(truth, blank_zero=False, wide=4)
+    assert re.search(r"\n[ \d]+\n（七）总计[^\n]*\n +\d[ \d]*\n", text)
+    (got,) = parse_files([("wide.txt", _report(truth, text))])
     assert got["table3"] == truth
     assert not [i for i in got["issues"] if i["code"] == "identity_broken"]
 

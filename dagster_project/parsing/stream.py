@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
 
 from dagster_project.parsing import glued
@@ -417,10 +417,11 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
         nums = [c for c in numbers if end <= c.start < stop]
         page = region.text.count("\f", 0, start)
         found = anchors.get(page)
-        if len(nums) > N_COLS or any(c.page != page for c in nums):
-            continue
         first = region.first_line + region.text.count("\n", 0, start)
         line = region.first_line + region.text.count("\n", 0, end)
+        _wrapped(region, order, i, found, rows, (first, line))
+        if len(nums) > N_COLS or any(c.page != page for c in nums):
+            continue
         if found is None:
             _placements(rows[key], nums, line)
             continue
@@ -499,6 +500,71 @@ def _split_below(
     for key, placed in ((order[i][0], mine), (following, theirs)):
         tokens, lines = _row(placed, line)
         rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+
+
+def _wrapped(
+    region: Region,
+    order: list,
+    i: int,
+    found: tuple[str, list[float]] | None,
+    rows: dict[str, RowReadings],
+    label_lines: tuple[int, int],
+) -> None:
+    """A count wider than its column wraps inside its cell: in space-aligned text its first
+    digits stand on a line of numbers just above the row's label line and the rest just below
+    it, under the upper part (1893 over 3 for 18933). This row with each such pair joined, and the
+    row above without that upper line, are candidates for the identities to settle."""
+    first, line = label_lines
+    key, (start, end) = order[i]
+    stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
+    numbers = [c for c in region.cells if c.kind == "number"]
+    above = [c for c in numbers if c.line == first - 1 and c.start < start]
+    below = [c for c in numbers if c.line == line + 1 and end <= c.start < stop]
+    if not above or len(above) != len(below):
+        return
+    if any(_WORD.search(_line_of(region, c)) for c in (above[0], below[0])):
+        return  # a line of a label, not of wrapped digits
+    at = _EDGES["start"]
+    pairs = list(zip(sorted(above, key=at), sorted(below, key=at), strict=True))
+    for upper, lower in pairs:
+        # the upper part fills its cell (three digits at least) and the lower stands under it,
+        # whether the cell aligns left, right or centred
+        if len(upper.text) < 3 or at(lower) < at(upper) - 1 or lower.col > upper.col + 1:
+            return
+        if not (upper.text.isdigit() and lower.text.isdigit()):
+            return
+    own = [c for c in numbers if first <= c.line <= line and end <= c.start < stop]
+    previous_row = None
+    if i > 0:
+        # the row above, without the upper halves
+        previous, (_, previous_end) = order[i - 1]
+        theirs = [c for c in numbers if previous_end <= c.start < start and c.line != first - 1]
+        previous_line = region.first_line + region.text.count("\n", 0, previous_end)
+        previous_row = (rows[previous], theirs, previous_line)
+    placed = _place([upper for upper, _ in pairs] + own, found)[0] if found else {}
+    if len(placed) != len(pairs) + len(own):
+        # columns unknown, or numbers pushed off them: the joined counts where their upper
+        # parts begin, every placement in turn
+        joined = [
+            replace(upper, text=upper.text + lower.text, col=upper.col + len(lower.text))
+            for upper, lower in pairs
+        ]
+        _placements(rows[key], joined + own, line)
+        if previous_row and previous_row[1]:
+            _placements(*previous_row)
+        return
+    texts = {upper.start: upper.text + lower.text for upper, lower in pairs}
+    tokens, lines = _row(placed, line)
+    tokens = [texts.get(placed[j].start, t) if j in placed else t for j, t in enumerate(tokens)]
+    rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+    if previous_row and previous_row[1]:
+        row, theirs, previous_line = previous_row
+        placed = _place(theirs, found)[0]
+        if len(placed) == len(theirs):
+            tokens, lines = _row(placed, previous_line)
+            row.add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+        else:
+            _placements(*previous_row)
 
 
 def _placements(row: RowReadings, nums: list[Cell], line: int) -> None:
