@@ -120,11 +120,13 @@ def _place(line: str, at: int, text: str) -> str:
     return line.ljust(at) + text if text else line
 
 
-def render_layout(table3: dict[str, list[int]], blank_zero: bool, wide: int | None = None) -> str:
+def render_layout(
+    table3: dict[str, list[int]], blank_zero: bool, wide: int | None = None, top: bool = False
+) -> str:
     """`pdftotext -layout`: cells at their column; a wrapped label prints the row's total on
     the label's first line, the other cells on the next line and the label's end below. Given
     `wide`, a count of more digits wraps in its cell: its first `wide` digits on a line above
-    the row's, the rest on a line below."""
+    the row's (on the row's own line if `top`), the rest on a line below."""
     out = [
         "三、收到和处理政府信息公开申请情况",
         "",
@@ -149,10 +151,14 @@ def render_layout(table3: dict[str, list[int]], blank_zero: bool, wide: int | No
             line, above, below = label, "", ""
             for at, text in zip(COLUMNS, cells, strict=True):
                 if wide and len(text) > wide:
-                    above, below = _place(above, at, text[:wide]), _place(below, at, text[wide:])
+                    if top:
+                        line = _place(line, at, text[:wide])
+                    else:
+                        above = _place(above, at, text[:wide])
+                    below = _place(below, at, text[wide:])
                 else:
                     line = _place(line, at, text)
-            out += [above, line, below] if above else [line]
+            out += [above, line, below] if above else [line, below] if below else [line]
             continue
         out.append(_place(label[:WRAP], COLUMNS[-1], cells[-1]))
         line = ""
@@ -222,16 +228,41 @@ def test_a_wrapped_row_is_read_whole_from_layout_text() -> None:
     assert not [i for i in got["issues"] if i["code"] == "identity_broken"]
 
 
-def test_a_count_wider_than_its_cell_is_joined_from_its_two_lines() -> None:
+@pytest.mark.parametrize("top", [False, True], ids=["centred", "top"])
+def test_a_count_wider_than_its_cell_is_joined_from_its_two_lines(top: bool) -> None:
     # Ten times a real table keeps its identities and gives five-digit counts, which wrap in
-    # their cells: a total of 3050 becomes 30500, printed "3050" above the row and "0" below.
+    # their cells: a total of 3050 becomes 30500, printed "3050" above the row (or on it, the
+    # cell's text at its top) and "0" below.
     large = next(t for t in TRUTHS if t["total"][-1] >= 1000)
     truth = {key: [v * 10 for v in values] for key, values in large.items()}
-    text = render_layout(truth, blank_zero=False, wide=4)
-    assert re.search(r"\n[ \d]+\n（七）总计[^\n]*\n +\d[ \d]*\n", text)
+    text = render_layout(truth, blank_zero=False, wide=4, top=top)
+    above = "" if top else r"\n[ \d]+"
+    assert re.search(above + r"\n（七）总计[ \d]*\n +\d[ \d]*\n", text)
     (got,) = parse_files([("wide.txt", _report(truth, text))])
     assert got["table3"] == truth
     assert not [i for i in got["issues"] if i["code"] == "identity_broken"]
+
+
+def test_a_row_whose_cells_stand_above_its_label_is_read() -> None:
+    # A tall row centres its cells: they print on the line above its label, after the row
+    # above's line, and the row above then seems to hold fourteen numbers.
+    truth = next(t for t in TRUTHS if t["unavailable_not_held"][-1] > 100)
+    label = _row_label("unavailable_not_held")
+    lines = render_layout(truth, blank_zero=False).split("\n")
+    k = next(i for i, line in enumerate(lines) if line.startswith(label))
+    # the group's label shares the cells' line, as 三、本 does in the form
+    lines[k : k + 1] = ["三、本" + " " * (len(label) - 3) + lines[k][len(label) :], label]
+    (got,) = parse_files([("above.txt", _report(truth, "\n".join(lines)))])
+    assert got["table3"] == truth
+
+
+def test_an_office_layout_text_with_wrapped_counts_is_read_whole() -> None:
+    office = Path(__file__).parent / "office"
+    truth = json.loads((office / "synth-10-layout.json").read_text(encoding="utf-8"))
+    text = (office / "synth-10-layout.txt").read_bytes()
+    (got,) = parse_files([("synth-10-layout.txt", text)])
+    assert got["table3"] == truth["table3"]
+    assert (got["year"], got["format"]) == (truth["year"], truth["format"])
 
 
 @settings(max_examples=40, deadline=None)

@@ -420,14 +420,14 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
         first = region.first_line + region.text.count("\n", 0, start)
         line = region.first_line + region.text.count("\n", 0, end)
         _wrapped(region, order, i, found, rows, (first, line))
+        if i + 1 < len(order) and all(c.page == page for c in nums):
+            _split_below(region, order, i, numbers, found, rows, (first, line), nums)
         if len(nums) > N_COLS or any(c.page != page for c in nums):
             continue
         if found is None:
             _placements(rows[key], nums, line)
             continue
         placed, tight = _place(nums, found)
-        if i + 1 < len(order):
-            _split_below(region, order, i, numbers, found, rows, (first, line), nums)
         if len(placed) != len(nums):
             # Numbers pushed off their column (a long label beside them): let the sums place them.
             _placements(rows[key], nums, line)
@@ -478,7 +478,7 @@ def _split_below(
     order: list,
     i: int,
     numbers: list[Cell],
-    found: tuple[str, list[float]],
+    found: tuple[str, list[float]] | None,
     rows: dict[str, RowReadings],
     label_lines: tuple[int, int],
     nums: list[Cell],
@@ -493,6 +493,14 @@ def _split_below(
     following, (_, next_end) = order[i + 1]
     next_stop = order[i + 2][1][0] if i + 2 < len(order) else len(region.text)
     if not below or any(next_end <= c.start < next_stop for c in numbers):
+        return
+    if len(own) > N_COLS or len(below) > N_COLS:
+        return
+    if found is None:
+        # columns unknown: only a full row below, each part placed in turn
+        if len(below) == N_COLS:
+            _placements(rows[order[i][0]], own, line)
+            _placements(rows[following], below, line)
         return
     mine, theirs = _place(own, found)[0], _place(below, found)[0]
     if len(mine) != len(own) or len(theirs) != len(below):
@@ -510,61 +518,74 @@ def _wrapped(
     rows: dict[str, RowReadings],
     label_lines: tuple[int, int],
 ) -> None:
-    """A count wider than its column wraps inside its cell: in space-aligned text its first
-    digits stand on a line of numbers just above the row's label line and the rest just below
-    it, under the upper part (1893 over 3 for 18933). This row with each such pair joined, and the
-    row above without that upper line, are candidates for the identities to settle."""
+    """A count wider than its cell wraps in it: in space-aligned text its first digits stand
+    on the row's line, or on a line of numbers just above it, and the rest on the line just
+    below, under the first part (1893 over 3 for 18933). This row with each such pair joined
+    is a candidate, and so is the row above without that upper line; the identities settle
+    them."""
     first, line = label_lines
     key, (start, end) = order[i]
     stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
     numbers = [c for c in region.cells if c.kind == "number"]
-    above = [c for c in numbers if c.line == first - 1 and c.start < start]
     below = [c for c in numbers if c.line == line + 1 and end <= c.start < stop]
-    if not above or len(above) != len(below):
+    # the lower line holds nothing but the lower parts (a group's label may stand left of them)
+    if not below or _WORD.search(_line_of(region, below[0])[_EDGES["start"](below[0]) :]):
         return
-    if any(_WORD.search(_line_of(region, c)) for c in (above[0], below[0])):
-        return  # a line of a label, not of wrapped digits
-    at = _EDGES["start"]
-    pairs = list(zip(sorted(above, key=at), sorted(below, key=at), strict=True))
-    for upper, lower in pairs:
-        # the upper part fills its cell (three digits at least) and the lower stands under it,
-        # whether the cell aligns left, right or centred
-        if len(upper.text) < 3 or at(lower) < at(upper) - 1 or lower.col > upper.col + 1:
-            return
-        if not (upper.text.isdigit() and lower.text.isdigit()):
-            return
     own = [c for c in numbers if first <= c.line <= line and end <= c.start < stop]
-    previous_row = None
-    if i > 0:
-        # the row above, without the upper halves
-        previous, (_, previous_end) = order[i - 1]
-        theirs = [c for c in numbers if previous_end <= c.start < start and c.line != first - 1]
-        previous_line = region.first_line + region.text.count("\n", 0, previous_end)
-        previous_row = (rows[previous], theirs, previous_line)
-    placed = _place([upper for upper, _ in pairs] + own, found)[0] if found else {}
-    if len(placed) != len(pairs) + len(own):
-        # columns unknown, or numbers pushed off them: the joined counts where their upper
-        # parts begin, every placement in turn
-        joined = [
-            replace(upper, text=upper.text + lower.text, col=upper.col + len(lower.text))
-            for upper, lower in pairs
+    above = [c for c in numbers if c.line == first - 1 and c.start < start]
+    if above and not _WORD.search(_line_of(region, above[0])):
+        pairs = _wrapped_pairs(above, below)
+        if pairs and len(pairs) == len(above):
+            _add_joined(rows[key], pairs, above + own, found, line)
+            if i > 0:
+                previous, (_, previous_end) = order[i - 1]
+                theirs = [c for c in numbers if previous_end <= c.start < start]
+                theirs = [c for c in theirs if c.line != first - 1]
+                previous_line = region.first_line + region.text.count("\n", 0, previous_end)
+                if theirs:
+                    _add_joined(rows[previous], {}, theirs, found, previous_line)
+    pairs = _wrapped_pairs([c for c in own if c.line == line], below)
+    if pairs:
+        _add_joined(rows[key], pairs, own, found, line)
+
+
+def _wrapped_pairs(uppers: list[Cell], lowers: list[Cell]) -> dict[int, str] | None:
+    """Each lower part under an upper part that fills its cell (three digits at least),
+    whether the cell aligns left, right or centred: the joined text by the upper's offset."""
+    at = _EDGES["start"]
+    joined: dict[int, str] = {}
+    for lower in lowers:
+        upper = next((u for u in uppers if at(u) - 1 <= at(lower) and lower.col <= u.col + 1), None)
+        if upper is None or upper.start in joined or len(upper.text) < 3:
+            return None
+        if not (upper.text.isdigit() and lower.text.isdigit()):
+            return None
+        joined[upper.start] = upper.text + lower.text
+    return joined
+
+
+def _add_joined(
+    row: RowReadings,
+    joined: dict[int, str],
+    cells: list[Cell],
+    found: tuple[str, list[float]] | None,
+    line: int,
+) -> None:
+    """A row of these cells, each joined upper part read whole: placed under its column, or in
+    every placement where the columns are unknown or a number stands off them."""
+    placed = _place(sorted(cells, key=lambda c: c.start), found)[0] if found else {}
+    if len(placed) != len(cells):
+        whole = [
+            replace(c, text=joined[c.start], col=c.col + len(joined[c.start]) - len(c.text))
+            if c.start in joined
+            else c
+            for c in cells
         ]
-        _placements(rows[key], joined + own, line)
-        if previous_row and previous_row[1]:
-            _placements(*previous_row)
+        _placements(row, whole, line)
         return
-    texts = {upper.start: upper.text + lower.text for upper, lower in pairs}
     tokens, lines = _row(placed, line)
-    tokens = [texts.get(placed[j].start, t) if j in placed else t for j, t in enumerate(tokens)]
-    rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
-    if previous_row and previous_row[1]:
-        row, theirs, previous_line = previous_row
-        placed = _place(theirs, found)[0]
-        if len(placed) == len(theirs):
-            tokens, lines = _row(placed, previous_line)
-            row.add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
-        else:
-            _placements(*previous_row)
+    tokens = [joined.get(placed[j].start, t) if j in placed else t for j, t in enumerate(tokens)]
+    row.add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
 
 
 def _placements(row: RowReadings, nums: list[Cell], line: int) -> None:
