@@ -641,8 +641,8 @@ def _t4_span(text: str) -> tuple[int, int] | None:
 
 def table4_columns(text: str) -> tuple[list[str], list[int | None]] | None:
     """Table 4 of space-aligned text whose blank cells vanished: each number goes to the
-    header cell it sits under (fifteen header cells, left-aligned like their numbers). Kept
-    only if every channel's outcomes add up to its total."""
+    header cell it sits under (fifteen header cells). Kept only if every channel's outcomes
+    add up to its total and no other placement that adds up reads otherwise."""
     span = _t4_span(text)
     if span is None:
         return None
@@ -657,19 +657,32 @@ def table4_columns(text: str) -> tuple[list[str], list[int | None]] | None:
         elif not numbers:
             header += [m.start() for m in _T4_WORDS.finditer(line)]
     columns = _clusters(header)
-    if len(columns) != 15 or not numbers or len({ln for ln, _, _ in numbers}) != 1:
+    if len(columns) != 15 or len({ln for ln, _, _ in numbers}) > 1:
         return None
-    tolerance = min(b - a for a, b in zip(columns, columns[1:], strict=False)) / 2
-    placed: dict[int, str] = {}
-    for _, x, token in numbers:
-        j = min(range(15), key=lambda k: abs(columns[k] - x))
-        if abs(columns[j] - x) >= tolerance or j in placed:
-            return None
-        placed[j] = token
-    values = [_value(placed.get(j, "")) for j in range(15)]
-    if any(sum(values[i : i + 4]) != values[i + 4] for i in (0, 5, 10)):
+    if not numbers:
+        # the whole header and nothing under it to section 五: every cell left blank
+        return [""] * 15, [first_line + text.count("\n", begin, stop)] * 15
+    gap = min(b - a for a, b in zip(columns, columns[1:], strict=False))
+    # A number stands under its header word, or starts its cell left of a centred header:
+    # every placement either way that adds up is a reading, and they must agree.
+    readings = set()
+    for under in (
+        lambda x: min(range(15), key=lambda k: abs(columns[k] - x)),
+        lambda x: next((k for k in range(15) if columns[k] >= x - 1), 14),
+    ):
+        placed: dict[int, str] = {}
+        for _, x, token in numbers:
+            j = under(x)
+            if abs(columns[j] - x) >= (gap if columns[j] >= x else gap / 2) or j in placed:
+                break
+            placed[j] = token
+        else:
+            values = [_value(placed.get(j, "")) for j in range(15)]
+            if all(sum(values[i : i + 4]) == values[i + 4] for i in (0, 5, 10)):
+                readings.add(tuple(placed.get(j, "") for j in range(15)))
+    if len(readings) != 1:
         return None
-    return [placed.get(j, "") for j in range(15)], [numbers[0][0]] * 15
+    return list(readings.pop()), [numbers[0][0]] * 15
 
 
 def table4_cells(text: str) -> tuple[list[str], int, bool] | None:

@@ -113,6 +113,34 @@ def read_table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFra
                     **scalar_cell(raw),
                 }
             )
+    # Space-aligned text of a form whose zeros were left blank: the whole header, then nothing.
+    for doc_id in sorted(set(texts) - seen - {r["doc_id"] for r in streamed}):
+        found = stream.table4_columns(texts[doc_id])
+        if found is None or any(found[0]):
+            continue
+        issues.append(
+            make_issue(
+                doc_id,
+                "cell_count",
+                "warning",
+                "table 4 has 0 cells where 15 were expected; its header stands with no number "
+                "under it, so every cell is blank",
+                "S-1",
+                found[1][0],
+            )
+        )
+        rows += [
+            {
+                "doc_id": doc_id,
+                "channel": channel,
+                "outcome": outcome,
+                "cell_order": i,
+                "raw": "",
+                "line": found[1][0],
+                **scalar_cell(""),
+            }
+            for i, (channel, outcome) in enumerate(TABLE4_CELLS)
+        ]
     table4 = pl.concat([good.cast(SCHEMAS["table4"]), make_frame("table4", rows)])
     return table4, issues
 
