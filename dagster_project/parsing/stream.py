@@ -388,6 +388,14 @@ def _header_anchors(text: str) -> Anchors | None:
     return "start", xs
 
 
+def _explains(found: Anchors, cells: list[Cell], share: float = 0.8) -> bool:
+    """Whether most numbers of a page stand right under one of these columns."""
+    edge, columns = found
+    at = _EDGES[edge]
+    under = sum(1 for c in cells if min(abs(x - at(c)) for x in columns) <= 1.5)
+    return under >= share * len(cells)
+
+
 def _agree(a: Anchors, b: Anchors) -> bool:
     return a[0] == b[0] and all(abs(x - y) <= 1.5 for x, y in zip(a[1], b[1], strict=True))
 
@@ -408,10 +416,14 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
     header = _header_anchors(region.text[: order[0][1][0]])
     if header is not None:
         page = region.text.count("\f", 0, order[0][1][0])
-        # The header and the full lines must agree where both are found.
-        anchors[page] = (
-            header if anchors.get(page) in (None, header) or _agree(anchors[page], header) else None
-        )
+        # The header and the full lines must agree where both are found, unless the header
+        # explains the page's numbers where the full lines cannot (a full line's number
+        # pushed aside by a four-digit neighbour).
+        found = anchors.get(page)
+        if found in (None, header) or _agree(found, header) or _explains(header, pages[page]):
+            anchors[page] = header
+        else:
+            anchors[page] = None
     for i, (key, (start, end)) in enumerate(order):
         stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
         nums = [c for c in numbers if end <= c.start < stop]
