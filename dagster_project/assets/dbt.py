@@ -91,11 +91,14 @@ def xxgk_dbt(
     with tempfile.TemporaryDirectory(prefix="dbt-", dir=DBT_DIR / "target") as target:
         build = dbt.cli(["build"], context=context, target_path=Path(target))
         events: list[Any] = []
+        failure = None
         try:
             events.extend(build.stream())
-        finally:
-            # a failed build's events are reported too, before its error
-            yield from with_table_metadata(events, build.manifest, warehouse_copy)
+        except Exception as error:  # a failed build's events are reported too, then its error
+            failure = error
+        yield from with_table_metadata(events, build.manifest, warehouse_copy)
+        if failure is not None:
+            raise failure
 
 
 def with_table_metadata(events: list[Any], manifest: dict, database: Path) -> Iterator[Any]:
