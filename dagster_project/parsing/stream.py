@@ -508,14 +508,12 @@ def _split_below(
         return
     if len(own) > N_COLS or len(below) > N_COLS:
         return
-    if found is None:
-        # columns unknown: only a full row below, each part placed in turn
+    mine, theirs = (_place(own, found)[0], _place(below, found)[0]) if found else ({}, {})
+    if len(mine) != len(own) or len(theirs) != len(below):
+        # columns unknown, or a number off them: only a full row below, each part placed in turn
         if len(below) == N_COLS:
             _placements(rows[order[i][0]], own, line)
             _placements(rows[following], below, line)
-        return
-    mine, theirs = _place(own, found)[0], _place(below, found)[0]
-    if len(mine) != len(own) or len(theirs) != len(below):
         return
     for key, placed in ((order[i][0], mine), (following, theirs)):
         tokens, lines = _row(placed, line)
@@ -539,7 +537,11 @@ def _wrapped(
     key, (start, end) = order[i]
     stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
     numbers = [c for c in region.cells if c.kind == "number"]
-    below = [c for c in numbers if c.line == line + 1 and end <= c.start < stop]
+    # the next line of numbers in the row (a group's label may stand between)
+    lower_line = min(
+        (c.line for c in numbers if c.line > line and end <= c.start < stop), default=0
+    )
+    below = [c for c in numbers if c.line == lower_line and end <= c.start < stop]
     # the lower line holds nothing but the lower parts (a group's label may stand left of them)
     if not below or _WORD.search(_line_of(region, below[0])[_EDGES["start"](below[0]) :]):
         return
@@ -562,13 +564,17 @@ def _wrapped(
 
 
 def _wrapped_pairs(uppers: list[Cell], lowers: list[Cell]) -> dict[int, str] | None:
-    """Each lower part under an upper part that fills its cell (three digits at least),
-    whether the cell aligns left, right or centred: the joined text by the upper's offset."""
+    """Each lower part under an upper part that fills its cell (three digits at least, more
+    than the lower), whether the cell aligns left, right or centred: the joined text by the
+    upper's offset."""
     at = _EDGES["start"]
     joined: dict[int, str] = {}
     for lower in lowers:
         upper = next((u for u in uppers if at(u) - 1 <= at(lower) and lower.col <= u.col + 1), None)
-        if upper is None or upper.start in joined or len(upper.text) < 3:
+        if upper is None or upper.start in joined:
+            return None
+        # the upper part fills its cell; the lower holds what did not fit
+        if len(upper.text) < 3 or len(lower.text) >= len(upper.text):
             return None
         if not (upper.text.isdigit() and lower.text.isdigit()):
             return None
