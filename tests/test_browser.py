@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,7 @@ from dagster_project.cli import run_pipeline
 from dagster_project.parsing.identities import RULE_GLOSSARY
 from dagster_project.paths import DataPaths
 from dagster_project.quality_docs import DOCS_URL_ENV
-from tests.test_dev import free_port, graphql, wait
+from tests.test_dev import free_port, graphql, process_group, wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("heavy")]
 REPO = Path(__file__).resolve().parents[1]
@@ -28,27 +25,13 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PAGE_MS = 180_000
 
 
-@contextmanager
-def make_dev(data_dir: DataPaths, port: int, docs_port: int) -> Iterator[None]:
+def make_dev(data_dir: DataPaths, port: int, docs_port: int) -> AbstractContextManager[None]:
     """`make dev` on the data folder and the given ports until the block ends."""
-    process = subprocess.Popen(
+    return process_group(
         ["make", "--no-print-directory", "dev", f"DEV_ARGS=--port {port} --docs-port {docs_port}"],
         cwd=REPO,
         env={**os.environ, "XXGK_DATA_DIR": str(data_dir.root)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
     )
-    try:
-        yield
-    finally:
-        # make, xxgk dev, dagster dev and its webserver, daemon and code server: one group
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def dismiss_welcome(page: object) -> None:

@@ -52,25 +52,34 @@ def wait(until: callable, timeout: float, what: str) -> object:
 
 
 @contextmanager
-def dagster_ui(data_dir: DataPaths) -> Iterator[int]:
-    """`xxgk dev` on a free port until the block ends; yields the port."""
-    port = free_port()
+def process_group(command: list[str], **popen: object) -> Iterator[None]:
+    """A command in a process group of its own until the block ends, then the whole group
+    stopped: make, xxgk dev, dagster dev and its webserver, daemon and code server."""
     process = subprocess.Popen(
-        [XXGK, "dev", "--data-dir", str(data_dir.root), "--port", str(port)],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        **popen,
     )
     try:
-        yield port
+        yield
     finally:
-        # dagster dev, its webserver, daemon and code server share this process group.
         os.killpg(process.pid, signal.SIGINT)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@contextmanager
+def dagster_ui(data_dir: DataPaths) -> Iterator[int]:
+    """`xxgk dev` on free ports until the block ends; yields the UI's port."""
+    port = free_port()
+    ports = ["--port", str(port), "--docs-port", str(free_port())]
+    with process_group([XXGK, "dev", "--data-dir", str(data_dir.root), *ports]):
+        yield port
 
 
 def test_ui_shows_the_graph_and_runs_a_partition(data_dir: DataPaths) -> None:

@@ -96,7 +96,7 @@ def xxgk_dbt(
             events.extend(build.stream())
         except Exception as error:  # a failed build's events are reported too, then its error
             failure = error
-        yield from with_table_metadata(events, build.manifest, warehouse_copy)
+        yield from with_table_metadata(events, manifest, warehouse_copy)
         if failure is not None:
             raise failure
 

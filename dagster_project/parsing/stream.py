@@ -408,7 +408,8 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
     order = sorted(region.labels.items(), key=lambda kv: kv[1][0])
     if not order:
         return
-    numbers = [c for c in region.cells if c.kind == "number" and c.start >= order[0][1][0]]
+    every = [c for c in region.cells if c.kind == "number"]
+    numbers = [c for c in every if c.start >= order[0][1][0]]
     pages: dict[int, list[Cell]] = {}
     for c in numbers:
         pages.setdefault(c.page, []).append(c)
@@ -431,7 +432,7 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
         found = anchors.get(page)
         first = region.first_line + region.text.count("\n", 0, start)
         line = region.first_line + region.text.count("\n", 0, end)
-        _wrapped(region, order, i, found, rows, (first, line))
+        _wrapped(region, order, i, found, rows, (first, line), every)
         if i + 1 < len(order) and all(c.page == page for c in nums):
             _split_below(region, order, i, numbers, found, rows, (first, line), nums)
         if len(nums) > N_COLS or any(c.page != page for c in nums):
@@ -527,16 +528,16 @@ def _wrapped(
     found: tuple[str, list[float]] | None,
     rows: dict[str, RowReadings],
     label_lines: tuple[int, int],
+    numbers: list[Cell],
 ) -> None:
     """A count wider than its cell wraps in it: in space-aligned text its first digits stand
     on the row's line, or on a line of numbers just above it, and the rest on the line just
     below, under the first part (1893 over 3 for 18933). This row with each such pair joined
     is a candidate, and so is the row above without that upper line; the identities settle
-    them."""
+    them. `numbers`: every number of the region, the header's too."""
     first, line = label_lines
     key, (start, end) = order[i]
     stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
-    numbers = [c for c in region.cells if c.kind == "number"]
     # the next line of numbers in the row (a group's label may stand between)
     lower_line = min(
         (c.line for c in numbers if c.line > line and end <= c.start < stop), default=0
