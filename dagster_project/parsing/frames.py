@@ -106,8 +106,9 @@ def empty(name: str) -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMAS[name])
 
 
-def make_frame(name: str, rows: list[dict]) -> pl.DataFrame:
-    """A frame of one parse output from row dicts (an empty one with its schema if none)."""
+def make_frame(name: str, rows: list[dict] | list[tuple]) -> pl.DataFrame:
+    """A frame of one parse output from row dicts, or tuples in the schema's order (an empty
+    one with its schema if none)."""
     if not rows:
         return empty(name)
     return pl.DataFrame(rows, schema=SCHEMAS[name], orient="row")
@@ -210,10 +211,13 @@ def cell_value(token: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return value, state
 
 
+_DASH = re.compile(DASH)
+
+
 def scalar_cell(token: str | None) -> dict:
     """Value and state of one table-3/4 cell token read outside the batch path."""
     if token is None:
         return {"value": None, "state": "missing"}
-    if re.match(DASH, token):
+    if _DASH.match(token):
         return {"value": 0, "state": "dash_zero"}
     return {"value": int(token.replace(",", "")), "state": "number"}

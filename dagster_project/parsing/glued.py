@@ -8,12 +8,15 @@ soon as they cannot add up to what the total still lacks:
 - a number is congruent to the sum of its digits modulo 9, whatever the split, so a total is
   tried only if it is congruent to the digit sum of its parts;
 - a number is never less than the sum of its digits, nor longer than the total;
+- the parts still unread add up to at least what they are split evenly (each no less than a
+  one followed by zeros) and at most one part as long as it can be and the others 9;
 - every cell takes at least one character, and a cell never spans two runs.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import accumulate
 
 # How many readings of one row are worth carrying into the cross-row search.
@@ -24,6 +27,16 @@ DIGITS_OR_DASH = re.compile(r"\d+|[—–\-/]")
 def runs_of(text: str) -> list[str]:
     """The digit runs and dash cells of a text, in order; everything else separates them."""
     return DIGITS_OR_DASH.findall(text)
+
+
+@lru_cache(maxsize=4096)
+def _sums(width: int, parts: int) -> tuple[int, int]:
+    """The least and the greatest sum of `parts` numbers written with `width` digits in all,
+    none led by a zero (a one-digit part may be 0): split evenly, or one part as long as it can
+    be and the others 9."""
+    q, r = divmod(width, parts)
+    least = r * (10**q if q else 0) + (parts - r) * (10 ** (q - 1) if q > 1 else 0)
+    return least, 10 ** (width - parts + 1) - 1 + 9 * (parts - 1)
 
 
 def split_runs(
@@ -93,10 +106,15 @@ def split_runs(
                 if cell == group_start and running != total:
                     continue
                 lacking = total - running
-            if bounded and (
-                left_sum > lacking or width_before[run] + start > cell * len(str(lacking))
-            ):
-                continue
+            if bounded:
+                left = width_before[run] + start  # characters for the `cell` parts left
+                # the parts' digits are at least their digit sum, and no part is longer than
+                # what they lack; at most, one part is as long as it can be, the rest 9
+                if left_sum > lacking or left > cell * len(str(lacking)):
+                    continue
+                least, most = _sums(left, cell)
+                if not least <= lacking <= most:
+                    continue
             cells[cell] = value
             if not walk(run, start, cell - 1, 0 if cell == group_start else running):
                 return False

@@ -194,23 +194,16 @@ GLUED_MIN_LABELS = 5
 
 def _row_cells(
     doc_id: str, key: str, order: int, tokens: list[str | None], lines: list[int | None]
-) -> list[dict]:
-    """The seven cell records of one table-3 row read outside the batch path."""
-    return [
-        {
-            "doc_id": doc_id,
-            "row_key": key,
-            "col_key": col,
-            "row_order": order,
-            "col_order": col_order,
-            "raw": token,
-            "line": line,
-            **scalar_cell(token),
-        }
-        for col_order, (col, token, line) in enumerate(
-            zip(APPLICANT_COLUMNS, tokens, lines, strict=True)
-        )
-    ]
+) -> list[tuple]:
+    """The seven cell records of one table-3 row read outside the batch path, as tuples in the
+    order of the table-3 schema."""
+    out = []
+    for col_order, (col, token, line) in enumerate(
+        zip(APPLICANT_COLUMNS, tokens, lines, strict=True)
+    ):
+        cell = scalar_cell(token)
+        out.append((doc_id, key, col, order, col_order, token, cell["value"], cell["state"], line))
+    return out
 
 
 def _table3(
@@ -294,7 +287,7 @@ def _table3(
                 )
             )
     found = []
-    streamed: list[dict] = []
+    streamed: list[tuple] = []
     for doc_id in sorted(again):
         rows, variant = _table3_stream(doc_id, texts[doc_id], issues)
         if rows:
@@ -311,7 +304,7 @@ def _table3(
     return table3, variants, issues
 
 
-def _table3_stream(doc_id: str, text: str, issues: list[dict]) -> tuple[list[dict], str]:
+def _table3_stream(doc_id: str, text: str, issues: list[dict]) -> tuple[list[tuple], str]:
     """Table 3 of one document read as a stream (stream.py), with an issue per null row."""
     span = stream.find_region(text)
     if span is None:

@@ -22,8 +22,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 from statistics import median
+from typing import NamedTuple
+
+import numpy as np
 
 from dagster_project.parsing import glued
 from dagster_project.parsing.arbiter import RowReadings, Verdict, arbitrate
@@ -79,8 +83,7 @@ _MD_EMPTY = re.compile(r"\|[ \t]*(?=\|)")
 _WORD = re.compile(rf"[{HAN}]")
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """A number, dash or blank cell of the stream with where it was printed."""
 
     text: str  # "" for a blank cell
@@ -107,22 +110,71 @@ class Region:
     in_order: dict[str, bool]
     flattened: bool
     layout: bool
+    starts: list[int] = field(default_factory=list)  # of the cells, in order
+
+    def __post_init__(self) -> None:
+        self.starts = [c.start for c in self.cells]
+
+    def between(self, begin: int, stop: int) -> list[Cell]:
+        """The cells that start at or after `begin` and before `stop`."""
+        lo = bisect.bisect_left(self.starts, begin)
+        return self.cells[lo : bisect.bisect_left(self.starts, stop, lo)]
 
 
-def _non_space(text: str, anchors: tuple[str, ...]) -> list[int]:
-    """Offsets of the text's non-space characters, from a little before the first anchor word
-    found (a heading split by line breaks is still whole in what follows)."""
+_BMP = 0x10000
+
+
+@lru_cache(maxsize=2)
+def _bmp_table(char_class: str) -> np.ndarray:
+    """Which characters of the Basic Multilingual Plane a character class matches."""
+    table = np.zeros(_BMP, dtype=bool)
+    table[[m.start() for m in re.finditer(char_class, "".join(map(chr, range(_BMP))))]] = True
+    return table
+
+
+def _matched(char_class: str, codes: np.ndarray) -> np.ndarray:
+    """Which of these code points a character class matches."""
+    table = _bmp_table(char_class)
+    beyond = np.flatnonzero(codes >= _BMP)
+    if not beyond.size:
+        return table[codes]
+    matched = table[np.minimum(codes, _BMP - 1)]
+    pattern = re.compile(char_class)
+    for i in beyond:
+        matched[i] = pattern.match(chr(codes[i])) is not None
+    return matched
+
+
+class Compact:
+    """A text with the characters of a class left out (spaces, digits), and the offset in the
+    text of each character kept."""
+
+    def __init__(self, text: str, left_out: str, begin: int = 0) -> None:
+        codes = np.frombuffer(text[begin:].encode("utf-32-le", "surrogatepass"), np.uint32)
+        kept = np.flatnonzero(~_matched(left_out, codes))
+        self.text = codes[kept].tobytes().decode("utf-32-le", "surrogatepass")
+        self._where = kept + begin
+
+    def offset(self, i: int) -> int:
+        """Where the compact text's character i stands in the text."""
+        return int(self._where[i])
+
+
+_SPACE = r"\s"
+_SPACE_OR_DIGIT = r"[\s\d]"
+
+
+def _non_space(text: str, anchors: tuple[str, ...]) -> Compact:
+    """The text without spaces, from a little before the first anchor word found (a heading
+    split by line breaks is still whole in what follows)."""
     begin = next((i for a in anchors if (i := text.find(a)) >= 0), 0)
-    return [m.start() for m in _NON_SPACE.finditer(text, max(0, begin - 40))]
-
-
-_NON_SPACE = re.compile(r"\S")
+    return Compact(text, _SPACE, max(0, begin - 40))
 
 
 def find_region(text: str) -> tuple[int, int] | None:
     """Offsets of table 3 in a report's text: from its heading (or first row) to table 4."""
     where = _non_space(text, ("收到和处理", "本年新收", "新收"))
-    compact = "".join(text[i] for i in where)
+    compact = where.text
     start = T3_START.search(compact) or T3_START_BARE.search(compact)
     first = STREAM_ROW["new_received"].search(compact, start.end() if start else 0)
     if first is None:
@@ -133,7 +185,7 @@ def find_region(text: str) -> tuple[int, int] | None:
     if end is not None and stop is not None and end.start() < stop.start():
         # A heading quoted inside the table (OCR headers): the table ends after its last row.
         end = T3_END.search(compact, stop.end())
-    return where[begin], (where[end.start()] if end else len(text))
+    return where.offset(begin), (where.offset(end.start()) if end else len(text))
 
 
 def _cells(text: str, first_line: int, glued: bool) -> list[Cell]:
@@ -170,12 +222,15 @@ _BLANK_LINE = re.compile(r"(?m)^[^\S\n\f]+$")
 _MD_LINE = re.compile(r"(?m)^[ \t]*\|.*$")
 
 
+_SPACED_NUMBERS = re.compile(r"\d\s{2,}\d")
+
+
 def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
     """Locate the row labels of a table-3 region and its cells."""
     # A header row is struck out with a mark that is neither a cell nor a blank line.
     clean = _blank_out(_blank_out(text, _MD_HEADER, "\x01"), _NOT_CELLS)
-    where = [i for i, ch in enumerate(clean) if not ch.isspace() and not ch.isdigit()]
-    compact = "".join(clean[i] for i in where)
+    where = Compact(clean, _SPACE_OR_DIGIT)
+    compact = where.text
     labels: dict[str, tuple[int, int]] = {}
     in_order: dict[str, bool] = {}
     pos = 0
@@ -184,14 +239,14 @@ def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
         ordered = m is not None
         if m is None:
             m = STREAM_ROW[key].search(compact)
-            if m is None or any(s <= where[m.start()] < e for s, e in labels.values()):
+            if m is None or any(s <= where.offset(m.start()) < e for s, e in labels.values()):
                 continue
-        labels[key] = (where[m.start()], where[m.end() - 1] + 1)
+        labels[key] = (where.offset(m.start()), where.offset(m.end() - 1) + 1)
         in_order[key] = ordered
         if ordered:
             pos = m.end()
     lines = [ln for ln in clean.split("\n") if ln.strip()]
-    layout = sum(1 for ln in lines if re.search(r"\d\s{2,}\d", ln)) >= 3
+    layout = sum(1 for ln in lines if _SPACED_NUMBERS.search(ln)) >= 3
     flattened = len(lines) <= 3
     return Region(
         text=clean,
@@ -208,12 +263,21 @@ def _value(token: str) -> int:
     return 0 if not token or not token[0].isdigit() else int(token.replace(",", ""))
 
 
-def _tail_follows(row_key: str, before: str, after: str) -> bool:
-    """Whether the label of a row goes on after its first numbers (a wrapped label)."""
+@lru_cache(maxsize=64)
+def _label_tail(row_key: str) -> str:
+    """The characters of a row's label after what its stream pattern finds."""
     label = re.sub(r"\s", "", ROW_BY_KEY[row_key].label)
     m = STREAM_ROW[row_key].search(label)
-    tail = re.sub(rf"[^{HAN}]", "", label[m.end() :]) if m else ""
-    head = re.sub(rf"[^{HAN}]", "", after)[:3]
+    return _NOT_HAN.sub("", label[m.end() :]) if m else ""
+
+
+_NOT_HAN = re.compile(rf"[^{HAN}]")
+
+
+def _tail_follows(row_key: str, before: str, after: str) -> bool:
+    """Whether the label of a row goes on after its first numbers (a wrapped label)."""
+    tail = _label_tail(row_key)
+    head = _NOT_HAN.sub("", after)[:3]
     return len(head) == 3 and head in tail and not before.endswith(tail[-3:])
 
 
@@ -231,6 +295,8 @@ def _filled(region: Region, seg: list[Cell]) -> list[Cell]:
     after it (a converter that lost a cell prints its value below): each floating number in
     an empty field, in order."""
     fields = [c for c in seg if c.kind == "field"]
+    if not fields:
+        return []
     table_lines = {c.line for c in seg if c.kind == "field"} | {
         c.line for c in seg if c.kind == "number" and _MD_LINE.match(_line_of(region, c))
     }
@@ -256,7 +322,7 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
     )
     for i, (key, (_, end)) in enumerate(order):
         stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
-        seg = [c for c in region.cells if end <= c.start < stop]
+        seg = region.between(end, stop)
         nums = [c for c in seg if c.kind == "number"]
         solid = _solid(seg)
         row = rows[key]
@@ -595,7 +661,7 @@ def _add_joined(
     placed = _place(sorted(cells, key=lambda c: c.start), found)[0] if found else {}
     if len(placed) != len(cells):
         whole = [
-            replace(c, text=joined[c.start], col=c.col + len(joined[c.start]) - len(c.text))
+            c._replace(text=joined[c.start], col=c.col + len(joined[c.start]) - len(c.text))
             if c.start in joined
             else c
             for c in cells
@@ -647,7 +713,7 @@ _T4_WORDS = re.compile(rf"(?<![{HAN}])(?:结果|其他|尚未|总计|合计)")
 def _t4_span(text: str) -> tuple[int, int] | None:
     """Offsets of table 4 in a report's text: from its heading to section 五."""
     where = _non_space(text, ("行政复议", "复议"))
-    compact = "".join(text[i] for i in where)
+    compact = where.text
     start = T4_START.search(compact)
     if start is None:
         return None
@@ -655,7 +721,7 @@ def _t4_span(text: str) -> tuple[int, int] | None:
     body = compact[start.end() : end.start() if end else len(compact)]
     if "维持" not in body or "审结" not in body:
         return None  # a heading without the table's header: no table 4
-    return where[start.end() - 1] + 1, (where[end.start()] if end else len(text))
+    return where.offset(start.end() - 1) + 1, (where.offset(end.start()) if end else len(text))
 
 
 def table4_columns(text: str) -> tuple[list[str], list[int | None]] | None:
