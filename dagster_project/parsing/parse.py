@@ -82,28 +82,32 @@ def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
     han = f"[{HAN}]"
     is_rule = pl.col("line").str.contains(MARKDOWN_RULE)
     is_md = pl.col("line").str.contains(r"^\s*\|.*\|\s*$")
-    block = (pl.col("line") == "").cum_sum().over("doc_id")
+    # Lines come document after document: a block (lines between blank lines) is numbered
+    # across the batch, so windows over it need no document key.
+    same_doc = pl.col("doc_id") == pl.col("doc_id").shift(1)
+    block = ((pl.col("line") == "") | ~same_doc.fill_null(False)).cum_sum()
+    next_is_rule = is_rule.shift(-1) & (pl.col("doc_id").shift(-1) == pl.col("doc_id"))
     lines = (
         lines.filter(pl.col("section").is_in(sections))
         .with_columns(
             block=block,
             # A markdown header row is the row just above its rule row.
-            header=is_md & is_rule.shift(-1).over("doc_id").fill_null(False),
+            header=is_md & next_is_rule.fill_null(False),
             single=pl.col("compact").str.contains(CELL_TOKEN),
             label=pl.col("compact").str.contains(han),
             blank=(pl.col("line") != "") & (pl.col("compact") == ""),
             row_label=pl.col("compact").str.contains(ROW_LABEL_ANY),
         )
         .with_columns(
-            block_label=pl.col("line_no").filter(pl.col("label")).max().over("doc_id", "block"),
+            block_label=pl.col("line_no").filter(pl.col("label")).max().over("block"),
         )
         .with_columns(
             # A block holds cells if it shows one, or if its label is a table-3 row label
             # (a row whose every cell is empty).
-            block_cells=pl.col("single").any().over("doc_id", "block")
+            block_cells=pl.col("single").any().over("block")
             | (pl.col("row_label") & (pl.col("line_no") == pl.col("block_label")))
             .any()
-            .over("doc_id", "block"),
+            .over("block"),
         )
         .filter(~is_rule)
     )
@@ -124,32 +128,28 @@ def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
         & (pl.col("block_label").is_null() | (pl.col("line_no") > pl.col("block_label")))
     )
     tokens = (
-        lines.select(
+        lines.with_row_index("line_id")
+        .select(
             "doc_id",
             "section",
             "line_no",
             "header",
+            "line_id",
             token=pl.when(html_blank)
             .then(pl.lit(["\x00"]))
             .otherwise(text.str.replace_all(r"[\s|]+", " ").str.strip_chars().str.split(" ")),
         )
         .explode("token")
         .filter(pl.col("token").is_not_null() & (pl.col("token") != ""))
-        .with_columns(tok_idx=pl.int_range(pl.len()).over("doc_id", "line_no"))
     )
-    # An empty markdown field before the row's label is a row-span cell, not a value.
-    last_label = (
-        pl.col("tok_idx")
-        .filter(pl.col("token").str.contains(han) & ~pl.col("token").str.contains(VALUE_TOKEN))
-        .max()
-        .over("doc_id", "line_no")
-    )
+    # An empty markdown field before the row's label is a row-span cell, not a value: it has
+    # a label after it on its line (the next label's line, filled back, is its own).
+    is_label = pl.col("token").str.contains(han) & ~pl.col("token").str.contains(VALUE_TOKEN)
+    label_after = pl.when(is_label).then(pl.col("line_id")).backward_fill() == pl.col("line_id")
     return (
-        tokens.filter(
-            (pl.col("token") != "\x00") | last_label.is_null() | (pl.col("tok_idx") > last_label)
-        )
+        tokens.filter((pl.col("token") != "\x00") | ~label_after.fill_null(False))
         .with_columns(pl.col("token").str.replace("\x00", "", literal=True))
-        .drop("tok_idx")
+        .drop("line_id")
     )
 
 
