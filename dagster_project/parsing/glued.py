@@ -7,9 +7,10 @@ the first group is read, everything still unread is that group's parts, so a bra
 soon as they cannot add up to what the total still lacks:
 - a number is congruent to the sum of its digits modulo 9, whatever the split, so a total is
   tried only if it is congruent to the digit sum of its parts;
-- a number is never less than the sum of its digits, nor longer than the total;
+- a number is never less than the sum of its digits;
 - the parts still unread add up to at least what they are split evenly (each no less than a
-  one followed by zeros) and at most one part as long as it can be and the others 9;
+  one followed by zeros), so none is longer than the total, and at most to one part as long
+  as it can be and the others 9;
 - every cell takes at least one character, and a cell never spans two runs.
 """
 
@@ -49,7 +50,7 @@ def split_runs(
         return []
     n_cells = groups[-1][0] + groups[-1][1] + 1
     # Cell index → index of its group's total cell, and of its group's first cell.
-    total_of, first_of = {}, {}
+    total_of, first_of = [0] * n_cells, [0] * n_cells
     for start, n_parts in groups:
         for i in range(start, start + n_parts + 1):
             total_of[i] = start + n_parts
@@ -60,6 +61,7 @@ def split_runs(
         list(accumulate((int(ch) if ch.isdigit() else 0 for ch in r), initial=0)) for r in runs
     ]
     sum_before = list(accumulate((s[-1] for s in digit_sums), initial=0))
+    numeric = [r[0].isdigit() for r in runs]  # a run is digits, or one dash
     found: list[tuple[int, ...]] = []
     cells: list[int] = [0] * n_cells
 
@@ -80,19 +82,22 @@ def split_runs(
         # Only the first group's parts are all that is unread once its total is known.
         bounded = group_start == 0 and cell > 0
         total = 0 if is_total else cells[total_of[cell]]
-        if not text[0].isdigit():
+        digits = numeric[run]
+        if not digits:
             starts: range | tuple[int, ...] = (0,)
         elif cell == 0:
             starts = (0,) if run == 0 else ()  # the first cell takes all that is left
         else:
             starts = range(end - 1, max(0, cell - width_before[run]) - 1, -1)
-        digit_sum = digit_sums[run]
+        digit_sum, before_sum, before_width = digit_sums[run], sum_before[run], width_before[run]
         for start in starts:
-            piece = text[start:end]
-            if len(piece) > 1 and piece[0] == "0":
-                continue
-            value = int(piece) if piece[0].isdigit() else 0
-            left_sum = sum_before[run] + digit_sum[start]
+            if digits:
+                if end - start > 1 and text[start] == "0":
+                    continue
+                value = int(text[start:end])
+            else:
+                value = 0
+            left_sum = before_sum + digit_sum[start]
             if is_total:
                 running, lacking = 0, value
                 if bounded and (left_sum - lacking) % 9:
@@ -100,20 +105,18 @@ def split_runs(
             else:
                 running = part_sum + value
                 if running > total:
-                    if piece[0].isdigit():
+                    if digits:
                         break  # longer pieces only grow
                     continue
                 if cell == group_start and running != total:
                     continue
                 lacking = total - running
             if bounded:
-                left = width_before[run] + start  # characters for the `cell` parts left
-                # the parts' digits are at least their digit sum, and no part is longer than
-                # what they lack; at most, one part is as long as it can be, the rest 9
-                if left_sum > lacking or left > cell * len(str(lacking)):
-                    continue
-                least, most = _sums(left, cell)
-                if not least <= lacking <= most:
+                # the parts still unread (`cell` of them in what is left) add up to at least
+                # their digit sum and to what they add up to split evenly, at most one of
+                # them as long as it can be and the others 9
+                least, most = _sums(before_width + start, cell)
+                if left_sum > lacking or not least <= lacking <= most:
                     continue
             cells[cell] = value
             if not walk(run, start, cell - 1, 0 if cell == group_start else running):
