@@ -208,10 +208,15 @@ def _cells(text: str, first_line: int, glued: bool) -> list[Cell]:
         ]
     found.sort()
     cells = []
+    starts.append(len(text) + 1)
+    pages.append(len(text) + 1)
+    n = page = 0  # the line and the page of the cell, found walking along with the cells
     for start, end, token, kind in found:
-        n = bisect.bisect_right(starts, start) - 1
+        while starts[n + 1] <= start:
+            n += 1
+        while pages[page] <= start:
+            page += 1
         col = 0 if kind == "line" else end - starts[n]
-        page = bisect.bisect_right(pages, start)
         cells.append(Cell(token, kind, start, end, first_line + n, col, page))
     return cells
 
