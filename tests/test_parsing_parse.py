@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dagster_project.cli import parse_files
+from dagster_project.parsing import stream
 from tests.conftest import SAMPLE_RAW, gold_for
 
 GZ = SAMPLE_RAW / "2020" / "guangzhou-municipal-government-2020.txt"
@@ -123,3 +124,20 @@ def test_flow_identity_t3_1_fires() -> None:
         if i["code"] == "identity_broken"
     }
     assert broken == {("T3-1", "natural_person"), ("T3-1", "total")}
+
+
+# Spaces, digits of several scripts, fullwidth forms, CJK beyond the BMP.
+_MIXED = list(" \t\n\f\u3000\xa0aZ09１٣,|收到和处理𠀀𝟎—")
+
+
+@example("a١b𝟎 𠀀\u3000１|收")
+@given(st.lists(st.sampled_from(_MIXED) | st.characters(), max_size=60).map("".join))
+def test_compact_text_keeps_exactly_what_a_character_loop_keeps(text: str) -> None:
+    """The table 3 stream leaves out spaces (and digits) by a table over code points: the same
+    characters, at the same offsets, as testing each character with the pattern."""
+    for left_out in (stream._SPACE, stream._SPACE_OR_DIGIT):
+        pattern = re.compile(left_out)
+        kept = [i for i, ch in enumerate(text) if not pattern.match(ch)]
+        compact = stream.Compact(text, left_out)
+        assert compact.text == "".join(text[i] for i in kept)
+        assert [compact.offset(i) for i in range(len(kept))] == kept
