@@ -22,8 +22,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from statistics import median
 from typing import NamedTuple
 
@@ -110,15 +111,15 @@ class Region:
     in_order: dict[str, bool]
     flattened: bool
     layout: bool
-    starts: list[int] = field(default_factory=list)  # of the cells, in order
 
-    def __post_init__(self) -> None:
-        self.starts = [c.start for c in self.cells]
 
-    def between(self, begin: int, stop: int) -> list[Cell]:
-        """The cells that start at or after `begin` and before `stop`."""
-        lo = bisect.bisect_left(self.starts, begin)
-        return self.cells[lo : bisect.bisect_left(self.starts, stop, lo)]
+def _between(cells: list[Cell], begin: int, stop: int) -> list[Cell]:
+    """Those of these cells (in order) that start at or after `begin` and before `stop`."""
+    lo = bisect.bisect_left(cells, begin, key=_START)
+    return cells[lo : bisect.bisect_left(cells, stop, lo, key=_START)]
+
+
+_START = attrgetter("start")
 
 
 _BMP = 0x10000
@@ -327,7 +328,7 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
     )
     for i, (key, (_, end)) in enumerate(order):
         stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
-        seg = region.between(end, stop)
+        seg = _between(region.cells, end, stop)
         nums = [c for c in seg if c.kind == "number"]
         solid = _solid(seg)
         row = rows[key]
@@ -498,7 +499,7 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
             anchors[page] = None
     for i, (key, (start, end)) in enumerate(order):
         stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
-        nums = [c for c in numbers if end <= c.start < stop]
+        nums = _between(numbers, end, stop)
         page = region.text.count("\f", 0, start)
         found = anchors.get(page)
         first = region.first_line + region.text.count("\n", 0, start)
@@ -543,10 +544,11 @@ def _place(nums: list[Cell], found: tuple[str, list[float]]) -> tuple[dict[int, 
     placed: dict[int, Cell] = {}
     tight = True
     for c in nums:
-        j = min(range(N_COLS), key=lambda k: abs(cols[k] - at(c)))
-        if abs(cols[j] - at(c)) >= tolerance or j in placed:
+        x = at(c)
+        distance, j = min((abs(col - x), k) for k, col in enumerate(cols))
+        if distance >= tolerance or j in placed:
             break
-        tight = tight and abs(cols[j] - at(c)) <= 1.5
+        tight = tight and distance <= 1.5
         placed[j] = c
     return placed, tight
 
@@ -576,7 +578,7 @@ def _split_below(
     below = [c for c in nums if c.line > line]
     following, (_, next_end) = order[i + 1]
     next_stop = order[i + 2][1][0] if i + 2 < len(order) else len(region.text)
-    if not below or any(next_end <= c.start < next_stop for c in numbers):
+    if not below or _between(numbers, next_end, next_stop):
         return
     if len(own) > N_COLS or len(below) > N_COLS:
         return
@@ -610,22 +612,21 @@ def _wrapped(
     key, (start, end) = order[i]
     stop = order[i + 1][1][0] if i + 1 < len(order) else len(region.text)
     # the next line of numbers in the row (a group's label may stand between)
-    lower_line = min(
-        (c.line for c in numbers if c.line > line and end <= c.start < stop), default=0
-    )
-    below = [c for c in numbers if c.line == lower_line and end <= c.start < stop]
+    row = _between(numbers, end, stop)
+    lower_line = min((c.line for c in row if c.line > line), default=0)
+    below = [c for c in row if c.line == lower_line]
     # the lower line holds nothing but the lower parts (a group's label may stand left of them)
     if not below or _WORD.search(_line_of(region, below[0])[_EDGES["start"](below[0]) :]):
         return
-    own = [c for c in numbers if first <= c.line <= line and end <= c.start < stop]
-    above = [c for c in numbers if c.line == first - 1 and c.start < start]
+    own = [c for c in row if first <= c.line <= line]
+    above = [c for c in _between(numbers, 0, start) if c.line == first - 1]
     if above and not _WORD.search(_line_of(region, above[0])):
         pairs = _wrapped_pairs(above, below)
         if pairs and len(pairs) == len(above):
             _add_joined(rows[key], pairs, above + own, found, line)
             if i > 0:
                 previous, (_, previous_end) = order[i - 1]
-                theirs = [c for c in numbers if previous_end <= c.start < start]
+                theirs = _between(numbers, previous_end, start)
                 theirs = [c for c in theirs if c.line != first - 1]
                 previous_line = region.first_line + region.text.count("\n", 0, previous_end)
                 if theirs:
