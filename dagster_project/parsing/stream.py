@@ -371,8 +371,12 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
         lines = [c.line for c in solid]
         row.certain = (
             options == [solid]
-            # a blank line before or after the numbers may be a cell or a separator
-            and len(solid) == len([c for c in seg if c.kind != "field" or c in solid])
+            # a blank line before or after the numbers may be a cell or a separator (not in
+            # space-aligned text, where a blank cell is spaces and a blank line no cell)
+            and (
+                region.layout
+                or len(solid) == len([c for c in seg if c.kind != "field" or c in solid])
+            )
             and not wrapped
             # on one line: one cell to a line (PDF text in reading order) lets a cell move
             # across a label unseen, and a number wrapped in its cell spans two lines
