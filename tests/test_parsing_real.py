@@ -270,6 +270,20 @@ def test_office_layout_texts_are_read_whole(name: str) -> None:
     assert (got["year"], got["format"]) == (truth["year"], truth["format"])
 
 
+def test_an_identity_the_source_breaks_nulls_only_its_cells_in_rows_in_doubt() -> None:
+    # tests/office/README.md: without T3-2 of the commercial column, the identities settle the
+    # rows in doubt; their commercial cells stay null, every other cell is read
+    name = "synth-1087-layout"
+    truth = json.loads((OFFICE / "broken" / f"{name}.json").read_text(encoding="utf-8"))
+    (got,) = parse_files([(f"{name}.txt", (OFFICE / "broken" / f"{name}.txt").read_bytes())])
+    nulls = {(k, j) for k, row in got["table3"].items() for j, v in enumerate(row) if v is None}
+    in_doubt = ("partial", "denied_query", "unavailable_not_held", "rejected_confirm")
+    assert nulls == {(key, 1) for key in in_doubt}
+    for key, row in got["table3"].items():
+        assert all(v is None or v == t for v, t in zip(row, truth["table3"][key], strict=True))
+    assert got["table4"] == truth["table4"]
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     index=st.integers(0, len(TRUTHS) - 1),

@@ -159,6 +159,27 @@ def _search(
     return (found, True) if complete else ([], False)
 
 
+def _without_one(
+    order: list[str],
+    doubt: dict[str, list[Values]],
+    fixed: dict[str, Values | None],
+    live: list[Group],
+) -> tuple[Group | None, list[tuple[Values, ...]]]:
+    """Where no combination satisfies every identity, the one group (taking in a row in doubt)
+    without which some do, and those combinations: a source may break one identity itself.
+    None if no such group or more than one."""
+    found: list[tuple[Group, list[tuple[Values, ...]]]] = []
+    for group in live:
+        if not group[2] & doubt.keys():
+            continue
+        satisfying, complete = _search(order, doubt, fixed, [g for g in live if g is not group])
+        if not complete:
+            return None, []
+        if satisfying:
+            found.append((group, satisfying))
+    return found[0] if len(found) == 1 else (None, [])
+
+
 def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, Verdict]:
     """The verdict on every row of a table 3 with these row keys."""
     groups = _groups(keys)
@@ -190,6 +211,9 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
         # The total first: once it is known, every group it closes bounds the rows after it.
         order = sorted(doubt, key=lambda k: (k != "total", len(doubt[k])))
         satisfying, complete = _search(order, doubt, fixed, live)
+        dropped = None
+        if complete and not satisfying:
+            dropped, satisfying = _without_one(order, doubt, fixed, live)
         unknown = {k for k, v in fixed.items() if v is None}
         for i, key in enumerate(order):
             # Every group the row takes part in must have been checked on known rows.
@@ -205,9 +229,18 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
                     col[0] if len(set(col)) == 1 else None
                     for col in zip(*(combo[i] for combo in satisfying), strict=True)
                 )
-                kept[key] = agreed
                 if None in agreed:
                     why[key] = "readings that satisfy the identities disagree"
+                if dropped is not None and key in dropped[2]:
+                    rule, cells, _ = dropped
+                    columns = {col for row, col, _ in cells if row == key}
+                    agreed = tuple(None if j in columns else v for j, v in enumerate(agreed))
+                    names = ", ".join(APPLICANT_COLUMNS[j] for j in sorted(columns))
+                    why[key] = (
+                        f"the identities hold only without one {rule} group, whose cells "
+                        f"({names}) stay null: the source or the reading breaks it"
+                    )
+                kept[key] = agreed
     verdicts: dict[str, Verdict] = {}
     for key in keys:
         row = rows.get(key) or RowReadings(key)
