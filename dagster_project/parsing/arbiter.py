@@ -7,6 +7,13 @@ is the source's own finding. Every other row is *in doubt*: its candidates are t
 and a value is kept only where every combination that satisfies the identities (T3-1, T3-2,
 T3-3, each in every group whose cells are all known) agrees on it and every group the row takes
 part in could be checked. Anything else stays null, with an issue naming the candidates.
+
+Sources break identities themselves. Where no combination satisfies them all, and exactly one
+identity group, or else exactly one cell of a row in doubt (a wrong count breaks its row's
+identity and its column's), stands in the way, the rows in doubt are settled without it and
+its cells stay null. A row whose cells add up in no reading takes part only where its whole
+label stands before its cells and nothing else up to the next row: no reading can have moved
+a cell of it (a row whose label goes on below its numbers may have its total printed first).
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ class RowReadings:
     key: str
     candidates: dict[Values, list[str]] = field(default_factory=dict)  # values → readings
     certain: bool = False
+    # Its whole label stands before its cells, which are all that stands up to the next label:
+    # no reading can move a cell within it, so cells that add up in no way are the source's.
+    whole: bool = False
     # Per candidate: the printed token and the line of each cell.
     printed: dict[Values, tuple[list[str | None], list[int | None]]] = field(default_factory=dict)
 
@@ -128,10 +138,11 @@ def _search(
     doubt: dict[str, list[Values]],
     fixed: dict[str, Values | None],
     live: list[Group],
+    max_steps: int = MAX_STEPS,
 ) -> tuple[list[tuple[Values, ...]], bool]:
     """Every combination of the rows' candidates under which each group holds, found depth
     first: a group is checked as soon as its last row is given. Returns the combinations and
-    whether the search ran to its end (it stops after MAX_STEPS steps or past
+    whether the search ran to its end (it stops after `max_steps` steps or past
     MAX_COMBINATIONS combinations)."""
     # The groups to check once the row at each depth is given: those it takes part in.
     due = [[cells for _, cells, rows in live if key in rows] for key in order]
@@ -147,7 +158,7 @@ def _search(
         key = order[depth]
         for values in doubt[key]:
             steps += 1
-            if steps > MAX_STEPS:
+            if steps > max_steps:
                 return False
             table[key] = values
             if all(_feasible(cells, table) for cells in due[depth]) and not walk(depth + 1):
@@ -159,25 +170,101 @@ def _search(
     return (found, True) if complete else ([], False)
 
 
+Relaxed = tuple[set[tuple[str, int]], str, list[tuple[Values, ...]]]  # nulled, why, combinations
+
+
 def _without_one(
     order: list[str],
     doubt: dict[str, list[Values]],
     fixed: dict[str, Values | None],
     live: list[Group],
-) -> tuple[Group | None, list[tuple[Values, ...]]]:
-    """Where no combination satisfies every identity, the one group (taking in a row in doubt)
-    without which some do, and those combinations: a source may break one identity itself.
-    None if no such group or more than one."""
-    found: list[tuple[Group, list[tuple[Values, ...]]]] = []
-    for group in live:
-        if not group[2] & doubt.keys():
-            continue
-        satisfying, complete = _search(order, doubt, fixed, [g for g in live if g is not group])
+) -> Relaxed | None:
+    """Where no combination satisfies every identity, a source may break one itself: the one
+    group (taking in a row in doubt) without which some combinations do, or else the one cell
+    of a row in doubt without every group it takes part in (a wrong count breaks its row's
+    identity and its column's). Returns the cells of rows in doubt left unchecked (to stay
+    null), why, and the combinations; None if there is no such group or cell, or several."""
+    groups = [g for g in live if g[2] & doubt.keys()]
+    cells = sorted({(row, col) for _, terms, _ in groups for row, col, _ in terms if row in doubt})
+    one_group = [
+        (
+            [g],
+            {(row, col) for row, col, _ in g[1] if row in doubt},
+            f"one {g[0]} group; its cells ({{}}) stay null: the source or the reading breaks it",
+        )
+        for g in groups
+    ]
+    one_cell = [
+        (
+            [g for g in live if any(t[:2] == cell for t in g[1])],
+            {cell},
+            "this cell ({}), which stays null: the source or the reading got it wrong",
+        )
+        for cell in cells
+    ]
+    for ways in (one_group, one_cell):
+        found: list[Relaxed] = []
+        for dropped, nulled, what in ways:
+            rest = [g for g in live if g not in dropped]
+            # all the searches of one way together take no more steps than one search
+            satisfying, complete = _search(order, doubt, fixed, rest, MAX_STEPS // len(ways))
+            if not complete:
+                return None
+            if satisfying:
+                found.append((nulled, what, satisfying))
+        if found:
+            return found[0] if len(found) == 1 else None
+    return None
+
+
+def _known(kept: dict[str, tuple[int | None, ...]]) -> int:
+    return sum(v is not None for values in kept.values() for v in values)
+
+
+def _settle(
+    doubt: dict[str, list[Values]], fixed: dict[str, Values | None], live: list[Group]
+) -> tuple[dict[str, tuple[int | None, ...]], dict[str, str]]:
+    """The values kept for the rows in doubt (None where a cell stays null), and why the
+    others, or some of their cells, stay null."""
+    kept: dict[str, tuple[int | None, ...]] = {}
+    why: dict[str, str] = {}
+    # The total first: once it is known, every group it closes bounds the rows after it.
+    order = sorted(doubt, key=lambda k: (k != "total", len(doubt[k])))
+    satisfying, complete = _search(order, doubt, fixed, live)
+    relaxed = None
+    if complete and not satisfying:
+        relaxed = _without_one(order, doubt, fixed, live)
+        satisfying = relaxed[2] if relaxed else []
+    unknown = {k for k, v in fixed.items() if v is None}
+    for i, key in enumerate(order):
+        # Every group the row takes part in must have been checked on known rows.
+        unchecked = sorted({r for _, _, rows in live if key in rows for r in rows & unknown})
         if not complete:
-            return None, []
-        if satisfying:
-            found.append((group, satisfying))
-    return found[0] if len(found) == 1 else (None, [])
+            why[key] = "too many combinations of readings to check"
+        elif not satisfying:
+            why[key] = "the identities hold for none of the readings"
+        elif unchecked:
+            why[key] = f"cannot be checked: {', '.join(unchecked)} could not be read"
+        else:
+            agreed = tuple(
+                col[0] if len(set(col)) == 1 else None
+                for col in zip(*(combo[i] for combo in satisfying), strict=True)
+            )
+            if None in agreed:
+                why[key] = "readings that satisfy the identities disagree"
+            columns = {col for row, col in relaxed[0] if row == key} if relaxed else set()
+            if columns:
+                agreed = tuple(None if j in columns else v for j, v in enumerate(agreed))
+                names = ", ".join(APPLICANT_COLUMNS[j] for j in sorted(columns))
+                why[key] = f"the identities hold only without {relaxed[1].format(names)}"
+            kept[key] = agreed
+    return kept, why
+
+
+def _live(groups: tuple[Group, ...], fixed: dict[str, Values | None]) -> list[Group]:
+    """The groups held against the rows in doubt: a group broken among certain rows alone is
+    the source's finding."""
+    return [g for g in groups if not g[2] <= fixed.keys() or _holds(g[1], fixed) is not False]
 
 
 def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, Verdict]:
@@ -185,6 +272,7 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
     groups = _groups(keys)
     fixed: dict[str, Values | None] = {}
     doubt: dict[str, list[Values]] = {}
+    unsummed: dict[str, list[Values]] = {}  # rows whose cells add up in no reading
     why: dict[str, str] = {}
     own = {cells[0][0]: cells for rule, cells, _ in groups if rule == "T3-3"}
     for key in keys:
@@ -199,48 +287,17 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
         else:
             fixed[key] = None
             if row.candidates:
+                unsummed[key] = list(row.candidates)
                 why[key] = "its cells do not add up to its total in any reading"
-    # Groups broken among certain rows alone are the source's findings: not held against doubt.
-    live = [
-        group
-        for group in groups
-        if not group[2] <= fixed.keys() or _holds(group[1], fixed) is not False
-    ]
-    kept: dict[str, tuple[int | None, ...]] = {}
-    if doubt:
-        # The total first: once it is known, every group it closes bounds the rows after it.
-        order = sorted(doubt, key=lambda k: (k != "total", len(doubt[k])))
-        satisfying, complete = _search(order, doubt, fixed, live)
-        dropped = None
-        if complete and not satisfying:
-            dropped, satisfying = _without_one(order, doubt, fixed, live)
-        unknown = {k for k, v in fixed.items() if v is None}
-        for i, key in enumerate(order):
-            # Every group the row takes part in must have been checked on known rows.
-            unchecked = sorted({r for _, _, rows in live if key in rows for r in rows & unknown})
-            if not complete:
-                why[key] = "too many combinations of readings to check"
-            elif not satisfying:
-                why[key] = "the identities hold for none of the readings"
-            elif unchecked:
-                why[key] = f"cannot be checked: {', '.join(unchecked)} could not be read"
-            else:
-                agreed = tuple(
-                    col[0] if len(set(col)) == 1 else None
-                    for col in zip(*(combo[i] for combo in satisfying), strict=True)
-                )
-                if None in agreed:
-                    why[key] = "readings that satisfy the identities disagree"
-                if dropped is not None and key in dropped[2]:
-                    rule, cells, _ = dropped
-                    columns = {col for row, col, _ in cells if row == key}
-                    agreed = tuple(None if j in columns else v for j, v in enumerate(agreed))
-                    names = ", ".join(APPLICANT_COLUMNS[j] for j in sorted(columns))
-                    why[key] = (
-                        f"the identities hold only without one {rule} group, whose cells "
-                        f"({names}) stay null: the source or the reading breaks it"
-                    )
-                kept[key] = agreed
+    kept, reasons = _settle(doubt, fixed, _live(groups, fixed)) if doubt else ({}, {})
+    if unsummed and all(rows[k].whole for k in unsummed):
+        # The source may break a row's own identity: with that row's readings, the other rows
+        # may be checked, and all but a cell or a group's cells kept (_without_one).
+        fixed_too = {k: v for k, v in fixed.items() if k not in unsummed}
+        kept_too, reasons_too = _settle({**doubt, **unsummed}, fixed_too, _live(groups, fixed_too))
+        if _known(kept_too) > _known(kept):
+            fixed, kept, reasons = fixed_too, kept_too, reasons_too
+    why.update(reasons)
     verdicts: dict[str, Verdict] = {}
     for key in keys:
         row = rows.get(key) or RowReadings(key)

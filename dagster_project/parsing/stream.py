@@ -287,6 +287,12 @@ def _tail_follows(row_key: str, before: str, after: str) -> bool:
     return len(head) == 3 and head in tail and not before.endswith(tail[-3:])
 
 
+def _label_goes_on(row_key: str, after: str) -> bool:
+    """Whether the first words after a row's numbers may be the rest of its label."""
+    head = _NOT_HAN.sub("", after)[:2]
+    return len(head) == 2 and head in _label_tail(row_key)
+
+
 def _solid(seg: list[Cell]) -> list[Cell]:
     """The cells of a segment that are surely cells: numbers, empty markdown fields, and blank
     lines between two numbers (a blank line before or after them may only separate rows)."""
@@ -337,6 +343,7 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
             if len(cells) == N_COLS and cells not in options:
                 options.append(cells)
         wrapped = False
+        after_text = ""
         if nums:
             before = region.text[end : nums[0].start]
             after_text = region.text[nums[-1].end : stop]
@@ -368,6 +375,7 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
             row.certain = len(readings) == 1 and region.in_order.get(key, False)
             prefix += len(solid)
             continue
+        row.whole = len(options) == 1 and not wrapped and not _label_goes_on(key, after_text)
         lines = [c.line for c in solid]
         row.certain = (
             options == [solid]
