@@ -139,16 +139,25 @@ def _search(
     fixed: dict[str, Values | None],
     live: list[Group],
     max_steps: int = MAX_STEPS,
-) -> tuple[list[tuple[Values, ...]], bool]:
+) -> tuple[list[tuple[Values, ...]], bool, set[Cells]]:
     """Every combination of the rows' candidates under which each group holds, found depth
-    first: a group is checked as soon as its last row is given. Returns the combinations and
+    first: a group is checked as soon as its last row is given. Returns the combinations,
     whether the search ran to its end (it stops after `max_steps` steps or past
-    MAX_COMBINATIONS combinations)."""
+    MAX_COMBINATIONS combinations), and the groups that were the first to fail a check (a
+    search without any other group runs the same)."""
     # The groups to check once the row at each depth is given: those it takes part in.
     due = [[cells for _, cells, rows in live if key in rows] for key in order]
     table: dict[str, Values | None] = dict(fixed)
     found: list[tuple[Values, ...]] = []
+    failed: set[Cells] = set()
     steps = 0
+
+    def holds(checks: list[Cells]) -> bool:
+        for cells in checks:
+            if not _feasible(cells, table):
+                failed.add(cells)
+                return False
+        return True
 
     def walk(depth: int) -> bool:
         nonlocal steps
@@ -161,13 +170,13 @@ def _search(
             if steps > max_steps:
                 return False
             table[key] = values
-            if all(_feasible(cells, table) for cells in due[depth]) and not walk(depth + 1):
+            if holds(due[depth]) and not walk(depth + 1):
                 return False
         table.pop(key, None)
         return True
 
     complete = walk(0)
-    return (found, True) if complete else ([], False)
+    return (found, True, failed) if complete else ([], False, failed)
 
 
 Relaxed = tuple[set[tuple[str, int]], str, list[tuple[Values, ...]]]  # nulled, why, combinations
@@ -178,13 +187,15 @@ def _without_one(
     doubt: dict[str, list[Values]],
     fixed: dict[str, Values | None],
     live: list[Group],
+    failed: set[Cells],
 ) -> Relaxed | None:
     """Where no combination satisfies every identity, a source may break one itself: the one
     group (taking in a row in doubt) without which some combinations do, or else the one cell
     of a row in doubt without every group it takes part in (a wrong count breaks its row's
     identity and its column's). Returns the cells of rows in doubt left unchecked (to stay
     null), why, and the combinations; None if there is no such group or cell, or several."""
-    groups = [g for g in live if g[2] & doubt.keys()]
+    # Only a group that failed a check can stand in the way.
+    groups = [g for g in live if g[2] & doubt.keys() and g[1] in failed]
     cells = sorted({(row, col) for _, terms, _ in groups for row, col, _ in terms if row in doubt})
     one_group = [
         (
@@ -207,7 +218,7 @@ def _without_one(
         for dropped, nulled, what in ways:
             rest = [g for g in live if g not in dropped]
             # all the searches of one way together take no more steps than one search
-            satisfying, complete = _search(order, doubt, fixed, rest, MAX_STEPS // len(ways))
+            satisfying, complete, _ = _search(order, doubt, fixed, rest, MAX_STEPS // len(ways))
             if not complete:
                 return None
             if satisfying:
@@ -230,10 +241,10 @@ def _settle(
     why: dict[str, str] = {}
     # The total first: once it is known, every group it closes bounds the rows after it.
     order = sorted(doubt, key=lambda k: (k != "total", len(doubt[k])))
-    satisfying, complete = _search(order, doubt, fixed, live)
+    satisfying, complete, failed = _search(order, doubt, fixed, live)
     relaxed = None
     if complete and not satisfying:
-        relaxed = _without_one(order, doubt, fixed, live)
+        relaxed = _without_one(order, doubt, fixed, live, failed)
         satisfying = relaxed[2] if relaxed else []
     unknown = {k for k, v in fixed.items() if v is None}
     for i, key in enumerate(order):
