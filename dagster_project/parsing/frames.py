@@ -211,13 +211,13 @@ def cell_value(token: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return value, state
 
 
-_DASH = re.compile(DASH)
+DASH_RE = re.compile(DASH)
 
 
 def scalar_cell(token: str | None) -> dict:
     """Value and state of one table-3/4 cell token read outside the batch path."""
     if token is None:
         return {"value": None, "state": "missing"}
-    if _DASH.match(token):
+    if DASH_RE.match(token):
         return {"value": 0, "state": "dash_zero"}
     return {"value": int(token.replace(",", "")), "state": "number"}

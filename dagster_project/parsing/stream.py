@@ -189,15 +189,17 @@ def find_region(text: str) -> tuple[int, int] | None:
     return where.offset(begin), (where.offset(end.start()) if end else len(text))
 
 
-def _cells(text: str, first_line: int, glued: bool) -> list[Cell]:
+def _cells(text: str, first_line: int, glued: bool, aligned: bool) -> list[Cell]:
     """Every cell-like token of the region, blank cells included (a whitespace-only line of a
-    one-cell-per-line rendering, an empty markdown field). In text whose cells run together
-    every dash is a cell of its own, wherever it stands."""
+    one-cell-per-line rendering, an empty markdown field; in space-aligned text a blank cell
+    is spaces, and a blank line no cell). In text whose cells run together every dash is a
+    cell of its own, wherever it stands."""
     pattern = _GLUED_CELL if glued else _CELL
     starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
     pages = [m.start() for m in _FORM_FEED.finditer(text)]
     found = [(m.start(), m.end(), m.group(), "number") for m in pattern.finditer(text)]
-    found += [(m.start(), m.end(), "", "line") for m in _BLANK_LINE.finditer(text)]
+    if not aligned:
+        found += [(m.start(), m.end(), "", "line") for m in _BLANK_LINE.finditer(text)]
     for m in _MD_LINE.finditer(text):
         line = m.group()
         # An empty field before the row's label is a row-span cell, not a value.
@@ -257,7 +259,7 @@ def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
     return Region(
         text=clean,
         first_line=first_line,
-        cells=_cells(clean, first_line, flattened),
+        cells=_cells(clean, first_line, flattened, layout),
         labels=labels,
         in_order=in_order,
         flattened=flattened,
@@ -283,14 +285,13 @@ _NOT_HAN = re.compile(rf"[^{HAN}]")
 def _tail_follows(row_key: str, before: str, after: str) -> bool:
     """Whether the label of a row goes on after its first numbers (a wrapped label)."""
     tail = _label_tail(row_key)
-    head = _NOT_HAN.sub("", after)[:3]
-    return len(head) == 3 and head in tail and not before.endswith(tail[-3:])
+    return _label_goes_on(row_key, after, 3) and not before.endswith(tail[-3:])
 
 
-def _label_goes_on(row_key: str, after: str) -> bool:
-    """Whether the first words after a row's numbers may be the rest of its label."""
-    head = _NOT_HAN.sub("", after)[:2]
-    return len(head) == 2 and head in _label_tail(row_key)
+def _label_goes_on(row_key: str, after: str, chars: int = 2) -> bool:
+    """Whether the first `chars` words after a row's numbers may be the rest of its label."""
+    head = _NOT_HAN.sub("", after)[:chars]
+    return len(head) == chars and head in _label_tail(row_key)
 
 
 def _solid(seg: list[Cell]) -> list[Cell]:
@@ -379,12 +380,8 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
         lines = [c.line for c in solid]
         row.certain = (
             options == [solid]
-            # a blank line before or after the numbers may be a cell or a separator (not in
-            # space-aligned text, where a blank cell is spaces and a blank line no cell)
-            and (
-                region.layout
-                or len(solid) == len([c for c in seg if c.kind != "field" or c in solid])
-            )
+            # a blank line before or after the numbers may be a cell or a separator
+            and len(solid) == len([c for c in seg if c.kind != "field" or c in solid])
             and not wrapped
             # on one line: one cell to a line (PDF text in reading order) lets a cell move
             # across a label unseen, and a number wrapped in its cell spans two lines

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from dagster_project.parsing.frames import DASH, HAN, VALUE_TOKEN, make_frame, make_issue
+from dagster_project.parsing.frames import DASH_RE, HAN, VALUE_TOKEN, make_frame, make_issue
 from dagster_project.parsing.labels import (
     ITEM_BY_KEY,
     ITEM_REGEX,
@@ -21,7 +21,7 @@ def _table2_value(
     token: str, measure: str, unit: str | None
 ) -> tuple[Decimal | None, str, str, str | None]:
     """Value, state, unit and the reason it could not be read, for one table-2 token."""
-    if re.match(DASH, token):
+    if DASH_RE.match(token):
         return Decimal(0), "dash_zero", unit or "", None
     m = re.match(r"^([+\-增减]?)(\d+(?:\.\d+)?)(万元|元|万)?$", token)
     if m is None:
