@@ -144,12 +144,19 @@ def _search(
     first: a group is checked as soon as its last row is given. Returns the combinations,
     whether the search ran to its end (it stops after `max_steps` steps or past
     MAX_COMBINATIONS combinations), and the groups that were the first to fail a check (a
-    search without any other group runs the same)."""
-    # The groups to check once the row at each depth is given: those it takes part in.
-    due = [[cells for _, cells, rows in live if key in rows] for key in order]
+    search without any other group runs the same). Rows with one candidate are given first:
+    the groups they close are checked once, and the search runs over the other rows."""
     table: dict[str, Values | None] = dict(fixed)
+    table.update((key, doubt[key][0]) for key in order if len(doubt[key]) == 1)
+    searched = [key for key in order if len(doubt[key]) > 1]
     found: list[tuple[Values, ...]] = []
     failed: set[Cells] = set()
+    for _, cells, rows in live:
+        if rows.isdisjoint(searched) and not rows.isdisjoint(order) and not _feasible(cells, table):
+            failed.add(cells)
+            return found, True, failed
+    # The groups to check once the row at each depth is given: those it takes part in.
+    due = [[cells for _, cells, rows in live if key in rows] for key in searched]
     steps = 0
 
     def holds(checks: list[Cells]) -> bool:
@@ -161,10 +168,10 @@ def _search(
 
     def walk(depth: int) -> bool:
         nonlocal steps
-        if depth == len(order):
+        if depth == len(searched):
             found.append(tuple(table[k] for k in order))  # type: ignore[misc]
             return len(found) <= MAX_COMBINATIONS
-        key = order[depth]
+        key = searched[depth]
         for values in doubt[key]:
             steps += 1
             if steps > max_steps:
@@ -249,7 +256,9 @@ def _settle(
     unknown = {k for k, v in fixed.items() if v is None}
     for i, key in enumerate(order):
         # Every group the row takes part in must have been checked on known rows.
-        unchecked = sorted({r for _, _, rows in live if key in rows for r in rows & unknown})
+        unchecked = sorted(
+            {r for _, _, rows in live if key in rows for r in rows & unknown} if unknown else ()
+        )
         if not complete:
             why[key] = "too many combinations of readings to check"
         elif not satisfying:
@@ -257,10 +266,12 @@ def _settle(
         elif unchecked:
             why[key] = f"cannot be checked: {', '.join(unchecked)} could not be read"
         else:
-            agreed = tuple(
-                col[0] if len(set(col)) == 1 else None
-                for col in zip(*(combo[i] for combo in satisfying), strict=True)
-            )
+            agreed = satisfying[0][i]
+            if len(satisfying) > 1:
+                agreed = tuple(
+                    col[0] if len(set(col)) == 1 else None
+                    for col in zip(*(combo[i] for combo in satisfying), strict=True)
+                )
             if None in agreed:
                 why[key] = "readings that satisfy the identities disagree"
             columns = {col for row, col in relaxed[0] if row == key} if relaxed else set()
