@@ -7,6 +7,7 @@ the narrative and the fallbacks for damaged tables work document by document.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import fields
 
@@ -312,9 +313,8 @@ def _table3_stream(doc_id: str, text: str, issues: list[dict]) -> tuple[list[tup
     begin, end = span
     region_text = text[begin:end]
     labels = stream.STREAM_ROW
-    if sum(1 for k in TABLE3_VARIANTS["three_other"] if labels[k].search(region_text)) < (
-        GLUED_MIN_LABELS
-    ):
+    found = (k for k in TABLE3_VARIANTS["three_other"] if labels[k].search(region_text))
+    if len(list(itertools.islice(found, GLUED_MIN_LABELS))) < GLUED_MIN_LABELS:
         return [], ""
     variant = "three_other" if re.search(r"逾期不补正|缴纳费用", region_text) else "single_other"
     keys = TABLE3_VARIANTS[variant]

@@ -75,7 +75,8 @@ T3_END = re.compile(r"四[、.,]?政府信息公开行政复议|行政复议[、
 
 # Digits that are not cells: enumerators before a label (1.属于…), generic OCR headers (数据3).
 _NOT_CELLS = re.compile(rf"[1-9][.、,]\s*(?=[{HAN}“\"(])|数据\d")
-_CELL = re.compile(r"\d{1,3}(?:,\d{3})+|\d+|(?<![^\s|])[—–\-/]{1,2}(?![^\s|])")
+# (The lookahead first lets the engine skip to the characters a cell can start with.)
+_CELL = re.compile(r"(?=[\d—–\-/])(?:\d{1,3}(?:,\d{3})+|\d+|(?<![^\s|])[—–\-/]{1,2}(?![^\s|]))")
 # A markdown header row (the row above a |---| rule): generic or wrong headers, never cells.
 _MD_HEADER = re.compile(r"(?m)^[ \t]*\|.*\|[ \t]*(?=\n[ \t]*\|?[ \t]*:?-{3,})")
 _MD_RULE = re.compile(r"^[\s|:]*-{3,}[-\s|:]*$")
@@ -290,7 +291,7 @@ def _tail_follows(row_key: str, before: str, after: str) -> bool:
 
 def _label_goes_on(row_key: str, after: str, chars: int = 2) -> bool:
     """Whether the first `chars` words after a row's numbers may be the rest of its label."""
-    head = _NOT_HAN.sub("", after)[:chars]
+    head = "".join(m.group() for m in itertools.islice(_WORD.finditer(after), chars))
     return len(head) == chars and head in _label_tail(row_key)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import polars as pl
 
@@ -16,14 +17,17 @@ from dagster_project.parsing.labels import (
     TABLE2_ITEMS,
 )
 
+_VALUE = re.compile(r"^([+\-增减]?)(\d+(?:\.\d+)?)(万元|元|万)?$")
 
+
+@lru_cache(maxsize=4096)
 def _table2_value(
     token: str, measure: str, unit: str | None
 ) -> tuple[Decimal | None, str, str, str | None]:
     """Value, state, unit and the reason it could not be read, for one table-2 token."""
     if DASH_RE.match(token):
         return Decimal(0), "dash_zero", unit or "", None
-    m = re.match(r"^([+\-增减]?)(\d+(?:\.\d+)?)(万元|元|万)?$", token)
+    m = _VALUE.match(token)
     if m is None:
         return None, "missing", "", f"unreadable value {token!r}"
     sign, digits, printed_unit = m.groups()
@@ -100,7 +104,7 @@ def read_table2(
         .agg(pl.col("line_no").first())
         .iter_rows()
     }
-    rows: list[dict] = []
+    rows: list[tuple] = []
     issues: list[dict] = []
     for doc_id in sorted(present):
         fmt = formats.get(doc_id) or "2021"
@@ -143,18 +147,7 @@ def read_table2(
                             ln,
                         )
                     )
-                rows.append(
-                    {
-                        "doc_id": doc_id,
-                        "item": spec.key,
-                        "measure": measure,
-                        "raw": token,
-                        "value": value,
-                        "unit": unit_out,
-                        "state": state,
-                        "line": ln,
-                    }
-                )
+                rows.append((doc_id, spec.key, measure, token, value, unit_out, state, ln))
     return make_frame("table2", rows), present, issues
 
 
