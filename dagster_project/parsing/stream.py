@@ -291,8 +291,14 @@ def _tail_follows(row_key: str, before: str, after: str) -> bool:
 
 def _label_goes_on(row_key: str, after: str, chars: int = 2) -> bool:
     """Whether the first `chars` words after a row's numbers may be the rest of its label."""
-    head = "".join(m.group() for m in itertools.islice(_WORD.finditer(after), chars))
-    return len(head) == chars and head in _label_tail(row_key)
+    m = _first_words(chars).match(after)
+    return m is not None and "".join(m.groups()) in _label_tail(row_key)
+
+
+@lru_cache(maxsize=4)
+def _first_words(chars: int) -> re.Pattern[str]:
+    """The first `chars` words of a text, one group each."""
+    return re.compile(f"[^{HAN}]*+([{HAN}])" * chars)
 
 
 def _solid(seg: list[Cell]) -> list[Cell]:
