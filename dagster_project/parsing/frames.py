@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 import polars as pl
 
@@ -214,10 +215,11 @@ def cell_value(token: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 DASH_RE = re.compile(DASH)
 
 
-def scalar_cell(token: str | None) -> dict:
+@lru_cache(maxsize=4096)
+def scalar_cell(token: str | None) -> tuple[int | None, str]:
     """Value and state of one table-3/4 cell token read outside the batch path."""
     if token is None:
-        return {"value": None, "state": "missing"}
+        return None, "missing"
     if DASH_RE.match(token):
-        return {"value": 0, "state": "dash_zero"}
-    return {"value": int(token.replace(",", "")), "state": "number"}
+        return 0, "dash_zero"
+    return int(token.replace(",", "")), "number"

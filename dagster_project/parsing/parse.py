@@ -198,13 +198,11 @@ def _row_cells(
 ) -> list[tuple]:
     """The seven cell records of one table-3 row read outside the batch path, as tuples in the
     order of the table-3 schema."""
-    out = []
-    for col_order, (col, token, line) in enumerate(
-        zip(APPLICANT_COLUMNS, tokens, lines, strict=True)
-    ):
-        cell = scalar_cell(token)
-        out.append((doc_id, key, col, order, col_order, token, cell["value"], cell["state"], line))
-    return out
+    cells = zip(APPLICANT_COLUMNS, tokens, lines, strict=True)
+    return [
+        (doc_id, key, col, order, col_order, token, *scalar_cell(token), line)
+        for col_order, (col, token, line) in enumerate(cells)
+    ]
 
 
 def _table3(

@@ -102,6 +102,7 @@ def read_table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFra
         )
         for i, (channel, outcome) in enumerate(TABLE4_CELLS):
             raw = None if values is None else values[i]
+            value, state = scalar_cell(raw)
             rows.append(
                 {
                     "doc_id": doc_id,
@@ -110,7 +111,8 @@ def read_table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFra
                     "cell_order": i,
                     "raw": raw,
                     "line": cell_lines[i],
-                    **scalar_cell(raw),
+                    "value": value,
+                    "state": state,
                 }
             )
     # Space-aligned text of a form whose zeros were left blank: the whole header, then nothing.
@@ -129,6 +131,7 @@ def read_table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFra
                 found[1][0],
             )
         )
+        blank = scalar_cell("")
         rows += [
             {
                 "doc_id": doc_id,
@@ -137,7 +140,8 @@ def read_table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFra
                 "cell_order": i,
                 "raw": "",
                 "line": found[1][0],
-                **scalar_cell(""),
+                "value": blank[0],
+                "state": blank[1],
             }
             for i, (channel, outcome) in enumerate(TABLE4_CELLS)
         ]
@@ -155,7 +159,7 @@ def _table4_window(tokens: list[str]) -> int | None:
         return None
     readings: dict[tuple[int, ...], int] = {}
     for start in range(len(tokens) - len(TABLE4_CELLS) + 1):
-        values = tuple(scalar_cell(t)["value"] for t in tokens[start : start + 15])
+        values = tuple(scalar_cell(t)[0] for t in tokens[start : start + 15])
         if all(sum(values[i : i + 4]) == values[i + 4] for i in (0, 5, 10)):
             readings.setdefault(values, start)
     return next(iter(readings.values())) if len(readings) == 1 else None
