@@ -198,13 +198,14 @@ def _cells(text: str, first_line: int, glued: bool, aligned: bool) -> list[Cell]
     pattern = _GLUED_CELL if glued else _CELL
     starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
     pages = [m.start() for m in _FORM_FEED.finditer(text)]
-    found = [(m.start(), m.end(), m.group(), "number") for m in pattern.finditer(text)]
+    found = [(*m.span(), m.group(), "number") for m in pattern.finditer(text)]
     if not aligned:
-        found += [(m.start(), m.end(), "", "line") for m in _BLANK_LINE.finditer(text)]
+        found += [(*m.span(), "", "line") for m in _BLANK_LINE.finditer(text)]
     for m in _MD_LINE.finditer(text):
         line = m.group()
         # An empty field before the row's label is a row-span cell, not a value.
-        label_end = max((w.end() for w in _WORD.finditer(line)), default=0)
+        label = _TO_LAST_WORD.match(line)
+        label_end = label.end() if label else 0
         found += [
             (m.start() + f.start() + 1, m.start() + f.end(), "", "field")
             for f in _MD_EMPTY.finditer(line)
@@ -229,6 +230,7 @@ _NEWLINE = re.compile(r"\n")
 _FORM_FEED = re.compile(r"\f")
 _BLANK_LINE = re.compile(r"(?m)^[^\S\n\f]+$")
 _MD_LINE = re.compile(r"(?m)^[ \t]*\|.*$")
+_TO_LAST_WORD = re.compile(rf".*[{HAN}]")
 
 
 _SPACED_NUMBERS = re.compile(r"\d\s{2,}\d")
