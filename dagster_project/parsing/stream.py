@@ -112,6 +112,7 @@ class Region:
     in_order: dict[str, bool]
     flattened: bool
     layout: bool
+    split: set[str]  # rows whose label goes on after the first of their numbers
 
 
 def _between(cells: list[Cell], begin: int, stop: int) -> list[Cell]:
@@ -161,9 +162,17 @@ class Compact:
         """Where the compact text's character i stands in the text."""
         return int(self._where[i])
 
+    def end_before(self, i: int, j: int, offset: int) -> int:
+        """Where the last of the characters i to j - 1 that stand before `offset` in the text
+        ends in the text (one of them must)."""
+        k = i + int(np.searchsorted(self._where[i:j], offset))
+        return int(self._where[k - 1]) + 1
+
 
 _SPACE = r"\s"
-_SPACE_OR_DIGIT = r"[\s\d]"
+# Row labels are found in the text without spaces and the characters of cells (digits,
+# dashes): the words of a label wrapped around its numbers join up.
+_SPACE_OR_CELL = r"[\s\d—–\-/]"
 
 
 def _non_space(text: str, anchors: tuple[str, ...]) -> Compact:
@@ -233,17 +242,23 @@ _MD_LINE = re.compile(r"(?m)^[ \t]*\|.*$")
 _TO_LAST_WORD = re.compile(rf".*[{HAN}]")
 
 
-_SPACED_NUMBERS = re.compile(r"\d\s{2,}\d")
+# Two cells (counts or dashes) apart by two spaces or more: a line of space-aligned text.
+_SPACED_NUMBERS = re.compile(r"[\d—–\-/][^\S\n]{2,}[\d—–\-/]")
 
 
 def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
     """Locate the row labels of a table-3 region and its cells."""
     # A header row is struck out with a mark that is neither a cell nor a blank line.
     clean = _blank_out(_blank_out(text, _MD_HEADER, "\x01"), _NOT_CELLS)
-    where = Compact(clean, _SPACE_OR_DIGIT)
+    where = Compact(clean, _SPACE_OR_CELL)
     compact = where.text
+    lines = [ln for ln in clean.split("\n") if ln.strip()]
+    layout = sum(1 for ln in lines if _SPACED_NUMBERS.search(ln)) >= 3
+    flattened = len(lines) <= 3
+    cells = _cells(clean, first_line, flattened, layout)
     labels: dict[str, tuple[int, int]] = {}
     in_order: dict[str, bool] = {}
+    split: set[str] = set()
     pos = 0
     for key in keys:
         m = STREAM_ROW[key].search(compact, pos)
@@ -252,21 +267,26 @@ def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
             m = STREAM_ROW[key].search(compact)
             if m is None or any(s <= where.offset(m.start()) < e for s, e in labels.values()):
                 continue
-        labels[key] = (where.offset(m.start()), where.offset(m.end() - 1) + 1)
+        start, end = where.offset(m.start()), where.offset(m.end() - 1) + 1
+        inside = [c for c in _between(cells, start, end) if c.kind == "number"]
+        if inside:
+            # Numbers within the label's words (a wrapped label goes on after the first of
+            # its row's numbers): the label ends before them.
+            end = where.end_before(m.start(), m.end(), inside[0].start)
+            split.add(key)
+        labels[key] = (start, end)
         in_order[key] = ordered
         if ordered:
             pos = m.end()
-    lines = [ln for ln in clean.split("\n") if ln.strip()]
-    layout = sum(1 for ln in lines if _SPACED_NUMBERS.search(ln)) >= 3
-    flattened = len(lines) <= 3
     return Region(
         text=clean,
         first_line=first_line,
-        cells=_cells(clean, first_line, flattened, layout),
+        cells=cells,
         labels=labels,
         in_order=in_order,
         flattened=flattened,
         layout=layout,
+        split=split,
     )
 
 
@@ -358,7 +378,11 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
             before = region.text[end : nums[0].start]
             after_text = region.text[nums[-1].end : stop]
             between = region.text[nums[0].start : nums[-1].end]
-            wrapped = _tail_follows(key, before, after_text) or bool(_WORD.search(between))
+            wrapped = (
+                key in region.split
+                or _tail_follows(key, before, after_text)
+                or bool(_WORD.search(between))
+            )
         for cells in options:
             values = tuple(_value(c.text) for c in cells)
             row.add(values, "segments", [c.text for c in cells], [c.line for c in cells])
