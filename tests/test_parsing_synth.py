@@ -101,6 +101,20 @@ def test_space_aligned_office_text_reads_every_table3_cell() -> None:
         assert wrong == [] and not [m for m in missing if m.startswith("table3.")], seed
 
 
+def test_a_wrong_cell_of_a_row_read_without_doubt_leaves_the_others_read() -> None:
+    """`pdftotext -layout` text whose total row (seven numbers under their columns, read
+    without doubt) has one wrong count, above rows in doubt (wrapped labels): the rows in doubt
+    are settled by the identities that cell takes no part in; it stays as printed, and the
+    identities it breaks are the source's finding."""
+    report = generate(20010, layout="office_layout", violation_rate=0.1)
+    assert report.violated and re.search(r"本年新收政府信息公开申请 +\d+\n", report.text)
+    (got,) = parse_files([("office.txt", report.text.encode())])
+    wrong, missing = compare(report.truth, got)
+    assert wrong == [] and missing == []
+    broken = [i["message"] for i in got["issues"] if i["code"] == "identity_broken"]
+    assert any(m.startswith("T3-3 broken for total") for m in broken), broken
+
+
 def test_generator_is_deterministic() -> None:
     assert generate(7).text == generate(7).text
     assert {generate(s).layout for s in range(60)} == set(LAYOUTS)

@@ -11,9 +11,11 @@ part in could be checked. Anything else stays null, with an issue naming the can
 Sources break identities themselves. Where no combination satisfies them all, and exactly one
 identity group, or else exactly one cell of a row in doubt (a wrong count breaks its row's
 identity and its column's), stands in the way, the rows in doubt are settled without it and
-its cells stay null. A row whose cells add up in no reading takes part only where its whole
-label stands before its cells and nothing else up to the next row: no reading can have moved
-a cell of it (a row whose label goes on below its numbers may have its total printed first).
+its cells stay null; where it is one cell of a row read without doubt, that cell stays as read
+and the identities it breaks are the source's finding. A row whose cells add up in no reading
+takes part only where its whole label stands before its cells and nothing else up to the next
+row: no reading can have moved a cell of it (a row whose label goes on below its numbers may
+have its total printed first).
 """
 
 from __future__ import annotations
@@ -199,11 +201,12 @@ def _without_one(
     """Where no combination satisfies every identity, a source may break one itself: the one
     group (taking in a row in doubt) without which some combinations do, or else the one cell
     of a row in doubt without every group it takes part in (a wrong count breaks its row's
-    identity and its column's). Returns the cells of rows in doubt left unchecked (to stay
-    null), why, and the combinations; None if there is no such group or cell, or several."""
+    identity and its column's), or else the one cell of a row read without doubt. Returns the
+    cells of rows in doubt left unchecked (to stay null), why, and the combinations; None if
+    there is no such group or cell, or several."""
     # Only a group that failed a check can stand in the way.
     groups = [g for g in live if g[2] & doubt.keys() and g[1] in failed]
-    cells = sorted({(row, col) for _, terms, _ in groups for row, col, _ in terms if row in doubt})
+    cells = sorted({(row, col) for _, terms, _ in groups for row, col, _ in terms})
     one_group = [
         (
             [g],
@@ -219,8 +222,16 @@ def _without_one(
             "this cell ({}), which stays null: the source or the reading got it wrong",
         )
         for cell in cells
+        if cell[0] in doubt
     ]
-    for ways in (one_group, one_cell):
+    # A cell of a row read without doubt stays as read: the identities it breaks are the
+    # source's (reported as such), and the rows in doubt are settled by the others.
+    one_certain_cell = [
+        ([g for g in live if any(t[:2] == cell for t in g[1])], set(), "")
+        for cell in cells
+        if fixed.get(cell[0]) is not None
+    ]
+    for ways in (one_group, one_cell, one_certain_cell):
         found: list[Relaxed] = []
         for dropped, nulled, what in ways:
             rest = [g for g in live if g not in dropped]
