@@ -243,7 +243,7 @@ _TO_LAST_WORD = re.compile(rf".*[{HAN}]")
 
 
 # Two cells (counts or dashes) apart by two spaces or more: a line of space-aligned text.
-_SPACED_NUMBERS = re.compile(r"[\d—–\-/][^\S\n]{2,}[\d—–\-/]")
+_SPACED_CELLS = re.compile(r"[\d—–\-/][^\S\n]{2,}[\d—–\-/]")
 
 
 def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
@@ -253,7 +253,7 @@ def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
     where = Compact(clean, _SPACE_OR_CELL)
     compact = where.text
     lines = [ln for ln in clean.split("\n") if ln.strip()]
-    layout = sum(1 for ln in lines if _SPACED_NUMBERS.search(ln)) >= 3
+    layout = sum(1 for ln in lines if _SPACED_CELLS.search(ln)) >= 3
     flattened = len(lines) <= 3
     cells = _cells(clean, first_line, flattened, layout)
     labels: dict[str, tuple[int, int]] = {}
