@@ -133,11 +133,16 @@ _MIXED = list(" \t\n\f\u3000\xa0aZ09１٣,|收到和处理𠀀𝟎—")
 @example("a١b𝟎 𠀀\u3000１|收")
 @given(st.lists(st.sampled_from(_MIXED) | st.characters(), max_size=60).map("".join))
 def test_compact_text_keeps_exactly_what_a_character_loop_keeps(text: str) -> None:
-    """The table 3 stream leaves out spaces (and digits) by a table over code points: the same
-    characters, at the same offsets, as testing each character with the pattern."""
-    for left_out in (stream._SPACE, stream._SPACE_OR_DIGIT):
+    """The table 3 stream leaves out spaces (and cells' characters) by a table over code
+    points: the same characters, at the same offsets, as testing each character with the
+    pattern; and where the last kept character before an offset ends."""
+    for left_out in (stream._SPACE, stream._SPACE_OR_CELL):
         pattern = re.compile(left_out)
         kept = [i for i, ch in enumerate(text) if not pattern.match(ch)]
         compact = stream.Compact(text, left_out)
         assert compact.text == "".join(text[i] for i in kept)
         assert [compact.offset(i) for i in range(len(kept))] == kept
+        for offset in range(len(text) + 1):
+            before = [i for i in kept if i < offset]
+            if before:
+                assert compact.end_before(0, len(kept), offset) == before[-1] + 1
