@@ -95,6 +95,7 @@ class Cell(NamedTuple):
     line: int
     col: int  # offset of the cell's end in its line: the column it sits under
     page: int
+    value: int  # the count it reads as (a dash or a blank cell: 0)
 
 
 def _blank_out(text: str, pattern: re.Pattern[str], fill: str = " ") -> str:
@@ -231,7 +232,7 @@ def _cells(text: str, first_line: int, glued: bool, aligned: bool) -> list[Cell]
         while pages[page] <= start:
             page += 1
         col = 0 if kind == "line" else end - starts[n]
-        cells.append(Cell(token, kind, start, end, first_line + n, col, page))
+        cells.append(Cell(token, kind, start, end, first_line + n, col, page, _value(token)))
     return cells
 
 
@@ -290,8 +291,14 @@ def read_region(text: str, keys: tuple[str, ...], first_line: int) -> Region:
     )
 
 
+@lru_cache(maxsize=4096)
 def _value(token: str) -> int:
     return 0 if not token or not token[0].isdigit() else int(token.replace(",", ""))
+
+
+_VALUE_OF = attrgetter("value")
+_TEXT_OF = attrgetter("text")
+_LINE_OF = attrgetter("line")
 
 
 @lru_cache(maxsize=64)
@@ -384,16 +391,16 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
                 or bool(_WORD.search(between))
             )
         for cells in options:
-            values = tuple(_value(c.text) for c in cells)
-            row.add(values, "segments", [c.text for c in cells], [c.line for c in cells])
+            values = tuple(map(_VALUE_OF, cells))
+            row.add(values, "segments", list(map(_TEXT_OF, cells)), list(map(_LINE_OF, cells)))
             if wrapped:
                 # The number printed first (on the label's first line) is the row's total.
                 moved = cells[1:] + cells[:1]
                 row.add(
-                    tuple(_value(c.text) for c in moved),
+                    tuple(map(_VALUE_OF, moved)),
                     "segments",
-                    [c.text for c in moved],
-                    [c.line for c in moved],
+                    list(map(_TEXT_OF, moved)),
+                    list(map(_LINE_OF, moved)),
                 )
         if (
             not options
@@ -437,10 +444,10 @@ def _sequence(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
         for i, key in enumerate(keys):
             part = cells[i * N_COLS : (i + 1) * N_COLS]
             rows[key].add(
-                tuple(_value(c.text) for c in part),
+                tuple(map(_VALUE_OF, part)),
                 "sequence",
-                [c.text for c in part],
-                [c.line for c in part],
+                list(map(_TEXT_OF, part)),
+                list(map(_LINE_OF, part)),
             )
         return
 
@@ -480,6 +487,7 @@ def _anchors(cells: list[Cell]) -> Anchors | None:
 
 # The first characters of each column's header, as a wrapped header cell prints them.
 _HEADER_WORDS = ("自然", "商业", "科研", "社会", "法律", "其他", "总计")
+_HEADER_WORD = re.compile(f"(?<!或)(?:{'|'.join(_HEADER_WORDS)})")
 
 
 def _header_anchors(text: str) -> Anchors | None:
@@ -489,11 +497,10 @@ def _header_anchors(text: str) -> Anchors | None:
     for line in text.split("\n"):
         if "|" in line:
             return None
-        for word in _HEADER_WORDS:
-            for m in re.finditer(rf"(?<!或){word}", line):
-                if word in found:
-                    return None
-                found[word] = m.start()
+        for m in _HEADER_WORD.finditer(line):
+            if m.group() in found:
+                return None
+            found[m.group()] = m.start()
     if len(found) != N_COLS:
         return None
     xs = [float(found[w]) for w in _HEADER_WORDS]
@@ -560,12 +567,12 @@ def _columns(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings]
             _placements(rows[key], nums, line)
             continue
         tokens, lines = _row(placed, line)
-        rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+        rows[key].add(tuple(map(_value, tokens)), "columns", tokens, lines)
         # Every number of the row on one line of its label, each right under its column: as
         # sure as a row whose seven cells stand between its label and the next.
         # Blank cells are zeros only if the row then adds up: else its numbers may stand
         # elsewhere (a cut or wrapped row), and the identities must decide.
-        values = [_value(t) for t in tokens]
+        values = list(map(_value, tokens))
         if (
             nums
             and tight
@@ -587,7 +594,11 @@ def _place(nums: list[Cell], found: tuple[str, list[float]]) -> tuple[dict[int, 
     tight = True
     for c in nums:
         x = at(c)
-        distance, j = min((abs(col - x), k) for k, col in enumerate(cols))
+        # the nearest column (columns run left to right; the left one where two are as near)
+        j = bisect.bisect_left(cols, x)
+        if j == len(cols) or (j and x - cols[j - 1] <= cols[j] - x):
+            j -= 1
+        distance = abs(cols[j] - x)
         if distance >= tolerance or j in placed:
             break
         tight = tight and distance <= 1.5
@@ -633,7 +644,7 @@ def _split_below(
         return
     for key, placed in ((order[i][0], mine), (following, theirs)):
         tokens, lines = _row(placed, line)
-        rows[key].add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+        rows[key].add(tuple(map(_value, tokens)), "columns", tokens, lines)
 
 
 def _wrapped(
@@ -709,7 +720,11 @@ def _add_joined(
     placed = _place(sorted(cells, key=lambda c: c.start), found)[0] if found else {}
     if len(placed) != len(cells):
         whole = [
-            c._replace(text=joined[c.start], col=c.col + len(joined[c.start]) - len(c.text))
+            c._replace(
+                text=joined[c.start],
+                col=c.col + len(joined[c.start]) - len(c.text),
+                value=_value(joined[c.start]),
+            )
             if c.start in joined
             else c
             for c in cells
@@ -718,7 +733,7 @@ def _add_joined(
         return
     tokens, lines = _row(placed, line)
     tokens = [joined.get(placed[j].start, t) if j in placed else t for j, t in enumerate(tokens)]
-    row.add(tuple(_value(t) for t in tokens), "columns", tokens, lines)
+    row.add(tuple(map(_value, tokens)), "columns", tokens, lines)
 
 
 def _placements(row: RowReadings, nums: list[Cell], line: int) -> None:
@@ -729,7 +744,7 @@ def _placements(row: RowReadings, nums: list[Cell], line: int) -> None:
         placed = dict(zip(chosen, ordered, strict=True))
         tokens = [placed[j].text if j in placed else "" for j in range(N_COLS)]
         lines = [placed[j].line if j in placed else line for j in range(N_COLS)]
-        row.add(tuple(_value(t) for t in tokens), "placements", tokens, lines)
+        row.add(tuple(map(_value, tokens)), "placements", tokens, lines)
 
 
 READINGS = (_segments, _sequence, _columns)
