@@ -46,8 +46,17 @@ def split_runs(
     """Every reading of `runs` as consecutive groups of (n_parts parts + 1 total), parts adding
     up to the total; `groups` lists (first cell index, n_parts). None if there are more than
     `limit` readings."""
+    found = _split(tuple(runs), tuple(groups), limit)
+    return None if found is None else list(found)
+
+
+# Rows repeat across reports (a row of zeros, one request): each is searched once.
+@lru_cache(maxsize=8192)
+def _split(
+    runs: tuple[str, ...], groups: tuple[tuple[int, int], ...], limit: int
+) -> tuple[tuple[int, ...], ...] | None:
     if not runs:
-        return []
+        return ()
     n_cells = groups[-1][0] + groups[-1][1] + 1
     # Cell index → index of its group's total cell, and of its group's first cell.
     total_of, first_of = [0] * n_cells, [0] * n_cells
@@ -124,4 +133,4 @@ def split_runs(
         return True
 
     ok = walk(len(runs) - 1, len(runs[-1]), n_cells - 1, 0)
-    return found if ok else None
+    return tuple(found) if ok else None
