@@ -43,16 +43,22 @@ _SITE_AGENCY = re.compile(
     rf"(?:请登录|登录|访问|详见)([{HAN}]{{2,30}}?{_AGENCY_SUFFIX})(?:门户网站|政府网站|网站|官网)"
 )
 _COUNTY_FIRST = re.compile(rf"^[{HAN}]{{1,6}}?(?:区|县|旗)")
+_CITY = re.compile(rf"[{HAN}]{{2}}(?:市|州|盟)")
 
 
 def _expand_agency(agency: str, body: str) -> str:
     """A county-level name printed without its city gets the city the body names before it."""
     if not _COUNTY_FIRST.match(agency):
         return agency
-    for match in re.finditer(rf"([{HAN}]{{2}}(?:市|州|盟))" + re.escape(agency), body):
-        place = match.group(1)
-        if body.count(place) >= 2:
-            return place + agency
+    # each place printed right before the name, left to right, not overlapping
+    after, i = 0, body.find(agency, 3)
+    while i >= 0:
+        place = body[i - 3 : i]
+        if i - 3 >= after and _CITY.fullmatch(place):
+            if body.count(place) >= 2:
+                return place + agency
+            after = i + len(agency)
+        i = body.find(agency, i + 1)
     return agency
 
 

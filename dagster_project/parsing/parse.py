@@ -118,8 +118,6 @@ def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
             pl.col("line")
             .str.replace_all(r"\|[ \t]*\|", "|\x00|")
             .str.replace_all(r"\|[ \t]*\|", "|\x00|")
-            .str.strip_chars()
-            .str.strip_chars("|")
         )
         .otherwise(pl.col("line"))
     )
@@ -138,7 +136,7 @@ def _tokens(lines: pl.DataFrame, sections: tuple[str, ...]) -> pl.DataFrame:
             "line_id",
             token=pl.when(html_blank)
             .then(pl.lit(["\x00"]))
-            .otherwise(text.str.replace_all(r"[\s|]+", " ").str.strip_chars().str.split(" ")),
+            .otherwise(text.str.extract_all(r"[^\s|]+")),
         )
         .explode("token")
         .filter(pl.col("token").is_not_null() & (pl.col("token") != ""))
