@@ -7,6 +7,7 @@ Every part of the parser writes its rows through `make_frame` and its findings t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
@@ -115,7 +116,12 @@ def make_frame(name: str, rows: list[dict] | list[tuple]) -> pl.DataFrame:
     if isinstance(rows[0], dict):
         return pl.DataFrame(rows, schema=SCHEMAS[name], orient="row")
     # column by column: a third faster than row by row
-    columns = zip(*rows, strict=True)
+    return from_columns(name, zip(*rows, strict=True))
+
+
+def from_columns(name: str, columns: Iterable[Sequence]) -> pl.DataFrame:
+    """A frame of one parse output from the values of each of its columns, in the schema's
+    order."""
     return pl.DataFrame(
         [
             pl.Series(col, values, dtype)

@@ -24,6 +24,7 @@ from dagster_project.parsing.frames import (
     ParseResult,
     cell_value,
     empty,
+    from_columns,
     make_frame,
     make_issue,
     scalar_cell,
@@ -191,16 +192,21 @@ def _table3_sequential(cells: pl.DataFrame, variants: pl.DataFrame) -> pl.DataFr
 GLUED_MIN_LABELS = 5
 
 
-def _row_cells(
-    doc_id: str, key: str, order: int, tokens: list[str | None], lines: list[int | None]
-) -> list[tuple]:
-    """The seven cell records of one table-3 row read outside the batch path, as tuples in the
-    order of the table-3 schema."""
-    cells = zip(APPLICANT_COLUMNS, tokens, lines, strict=True)
-    return [
-        (doc_id, key, col, order, col_order, token, *scalar_cell(token), line)
-        for col_order, (col, token, line) in enumerate(cells)
-    ]
+def _add_row(
+    cells: dict[str, list], doc_id: str, key: str, order: int, tokens: list, lines: list
+) -> None:
+    """The seven cells of one table-3 row read outside the batch path, added to the columns
+    of the table-3 schema."""
+    read = list(map(scalar_cell, tokens))
+    cells["doc_id"] += [doc_id] * N_COLS
+    cells["row_key"] += [key] * N_COLS
+    cells["col_key"] += APPLICANT_COLUMNS
+    cells["row_order"] += [order] * N_COLS
+    cells["col_order"] += range(N_COLS)
+    cells["raw"] += tokens
+    cells["value"] += [value for value, _ in read]
+    cells["state"] += [state for _, state in read]
+    cells["line"] += lines
 
 
 def _table3(
@@ -284,13 +290,11 @@ def _table3(
                 )
             )
     found = []
-    streamed: list[tuple] = []
+    streamed: dict[str, list] = {col: [] for col in SCHEMAS["table3"]}
     for doc_id in sorted(again):
-        rows, variant = _table3_stream(doc_id, texts[doc_id], issues)
-        if rows:
-            streamed += rows
+        if variant := _table3_stream(doc_id, texts[doc_id], issues, streamed):
             found.append((doc_id, variant))
-    out.append(make_frame("table3", streamed))
+    out.append(from_columns("table3", streamed.values()))
     variants = pl.concat(
         [
             variants.filter(~pl.col("doc_id").is_in(list(again))).select("doc_id", "variant"),
@@ -301,22 +305,22 @@ def _table3(
     return table3, variants, issues
 
 
-def _table3_stream(doc_id: str, text: str, issues: list[dict]) -> tuple[list[tuple], str]:
-    """Table 3 of one document read as a stream (stream.py), with an issue per null row."""
+def _table3_stream(doc_id: str, text: str, issues: list[dict], cells: dict[str, list]) -> str:
+    """Table 3 of one document read as a stream (stream.py) into the columns `cells`, with an
+    issue per null row; its variant, or "" where no table 3 was found."""
     span = stream.find_region(text)
     if span is None:
-        return [], ""
+        return ""
     begin, end = span
     region_text = text[begin:end]
     labels = stream.STREAM_ROW
     found = (k for k in TABLE3_VARIANTS["three_other"] if labels[k].search(region_text))
     if len(list(itertools.islice(found, GLUED_MIN_LABELS))) < GLUED_MIN_LABELS:
-        return [], ""
+        return ""
     variant = "three_other" if re.search(r"逾期不补正|缴纳费用", region_text) else "single_other"
     keys = TABLE3_VARIANTS[variant]
     first_line = text.count("\n", 0, begin) + 1
     verdicts, region = stream.read_table3(region_text, keys, first_line)
-    rows = []
     for order, key in enumerate(keys):
         verdict = verdicts[key]
         if verdict.reason:
@@ -332,7 +336,7 @@ def _table3_stream(doc_id: str, text: str, issues: list[dict]) -> tuple[list[tup
                     line,
                 )
             )
-        rows += _row_cells(doc_id, key, order, verdict.tokens, verdict.lines)
+        _add_row(cells, doc_id, key, order, verdict.tokens, verdict.lines)
     split = [k for k in keys if "split" in verdicts[k].readings and not verdicts[k].reason]
     if split:
         issues.append(
@@ -346,7 +350,7 @@ def _table3_stream(doc_id: str, text: str, issues: list[dict]) -> tuple[list[tup
                 first_line,
             )
         )
-    return rows, variant
+    return variant
 
 
 # ---------------------------------------------------------------------------------------------
