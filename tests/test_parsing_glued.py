@@ -57,6 +57,20 @@ def test_a_whole_real_table_glued_on_one_line() -> None:
     assert any(i["code"] == "cells_split" for i in got["issues"])
 
 
+def test_table4_cells_all_readings_agree_on_are_read_and_the_others_null() -> None:
+    """Table 4 run together where the identities leave two readings of its last group
+    (81 8 0 0 89 or 8 1 80 0 89): the first two groups and the cells both readings share are
+    read; the three they disagree on stay null, with an issue naming the readings."""
+    text = (SAMPLE_RAW / "2020" / "guangzhou-municipal-government-2020.txt").read_text()
+    printed = "273\t62\t68\t68\t471\t104\t27\t43\t24\t198\t32\t10\t10\t8\t60"
+    assert printed in text
+    got = parse_files([("gz.txt", text.replace(printed, "40 1270016756 00 0 56 8180089").encode())])
+    assert got[0]["table4"] == [40, 127, 0, 0, 167, 56, 0, 0, 0, 56, None, None, None, 0, 89]
+    issue = next(i for i in got[0]["issues"] if i["message"].startswith("table 4"))
+    assert issue["code"] == "ambiguous_cells"
+    assert "81 8 0 0 89" in issue["message"] and "8 1 80 0 89" in issue["message"]
+
+
 def _every_reading(runs: list[str], groups: list[tuple[int, int]]) -> list[tuple[int, ...]]:
     """The readings by brute force: every choice of cut points inside the runs that makes
     the right number of cells, kept if no cell has a leading zero and every group adds up."""

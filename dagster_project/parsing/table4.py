@@ -65,8 +65,9 @@ def read_table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFra
         tokens_ = group["token"].to_list()
         line_nos = group["line_no"].to_list()
         n = len(tokens_)
-        values: list[str] | None = None
+        values: list[str | None] | None = None
         cell_lines: list[int | None] = [line_nos[0]] * len(TABLE4_CELLS)
+        note = "the identities do not leave one reading; cells left missing"
         if n > len(TABLE4_CELLS) and (start := _table4_window(tokens_)) is not None:
             values = tokens_[start : start + 15]
             cell_lines = line_nos[start : start + 15]
@@ -82,14 +83,21 @@ def read_table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFra
             and found[2]
             and (readings := glued.split_runs(found[0], T4_GROUPS))
         ):
-            if len(readings) == 1:
-                values = [str(v) for v in readings[0]]
+            # Every reading that satisfies the identities is known: a cell on which they all
+            # agree is read, the others stay null.
+            agreed = [str(c[0]) if len(set(c)) == 1 else None for c in zip(*readings, strict=True)]
+            if any(v is not None for v in agreed):
+                values = agreed
                 note = "cells run together were split where the identities leave one reading"
-        if values is None:
-            note = "the identities do not leave one reading; cells left missing"
-            code = "ambiguous_cells" if n < len(TABLE4_CELLS) else "cell_count"
-        else:
-            code = "cell_count"
+            if None in agreed:
+                note = (
+                    f"cells run together were split; {agreed.count(None)} cells where the "
+                    "readings that satisfy the identities disagree left missing ("
+                    + "; ".join(" ".join(map(str, r)) for r in readings[:4])
+                    + ")"
+                )
+        unread = values is None or None in values
+        code = "ambiguous_cells" if unread and n < len(TABLE4_CELLS) else "cell_count"
         issues.append(
             make_issue(
                 doc_id,
