@@ -20,8 +20,10 @@ have its total printed first).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate, product
 
 from dagster_project.parsing.identities import term_groups
 from dagster_project.parsing.labels import APPLICANT_COLUMNS
@@ -40,6 +42,9 @@ class RowReadings:
     key: str
     candidates: dict[Values, list[str]] = field(default_factory=dict)  # values → readings
     certain: bool = False
+    # Certain only because its digits, run together, split one way that adds up (crawler text):
+    # the runs of digits it was split from.
+    split: tuple[str, ...] = ()
     # Its whole label stands before its cells, which are all that stands up to the next label:
     # no reading can move a cell within it, so cells that add up in no way are the source's.
     whole: bool = False
@@ -273,7 +278,7 @@ def _settle(
         if not complete:
             why[key] = "too many combinations of readings to check"
         elif not satisfying:
-            why[key] = "the identities hold for none of the readings"
+            why[key] = _NONE_HOLD
         elif unchecked:
             why[key] = f"cannot be checked: {', '.join(unchecked)} could not be read"
         else:
@@ -300,8 +305,103 @@ def _live(groups: tuple[Group, ...], fixed: dict[str, Values | None]) -> list[Gr
     return [g for g in groups if not g[2] <= fixed.keys() or _holds(g[1], fixed) is not False]
 
 
+def _misread_splits(groups: tuple[Group, ...], rows: dict[str, RowReadings]) -> set[str]:
+    """Rows whose digits split one way only, but may have split wrong: two or more groups they
+    take part in break under every reading of the rows. A split other than the printed cells
+    moves at least two cells (a cut between two cells changes both), so where the source's
+    row adds up, a misread breaks two columns; where it does not, the one split that adds up
+    is not what was printed. One broken group is the source's."""
+    split = {
+        key for key, row in rows.items() if row.split and row.certain and len(row.candidates) == 1
+    }
+    if not split:
+        return set()
+    broken = []
+    for _, cells, members in groups:
+        if members.isdisjoint(split):
+            continue
+        order = sorted(members)
+        options = [list(rows[k].candidates) if k in rows else [] for k in order]
+        if not all(options) or math.prod(map(len, options)) > MAX_GROUP_READINGS:
+            continue  # a row not read, or too many readings to try: not known to break
+        if not any(_holds(cells, dict(zip(order, c, strict=True))) for c in product(*options)):
+            broken.append(members)
+    return {key for key in split if sum(key in members for members in broken) >= 2}
+
+
+_NONE_HOLD = "the identities hold for none of the readings"
+# Most combinations of one group's readings tried to see whether it can hold at all.
+MAX_GROUP_READINGS = 256
+
+
+def _as_printed(key: str, groups: tuple[Group, ...], rows: dict[str, RowReadings]) -> Values | None:
+    """The split of a row's digits that does not add up, but that the other rows' readings
+    ask for through the columns' identities in every column but one: the row as the source
+    printed it, with one wrong count (which breaks its row's identity and its column's). None
+    unless exactly one such split is found over every reading of the other rows."""
+    runs = rows[key].split
+    if not runs or not all(r.isdigit() for r in runs):
+        return None
+    columns: dict[int, Cells] = {}
+    for rule, cells, _ in groups:
+        for row, col, _ in cells:
+            if row == key and rule != "T3-3":
+                columns.setdefault(col, cells)
+    if len(columns) != len(APPLICANT_COLUMNS):
+        return None
+    others = sorted({r for cells in columns.values() for r, _, _ in cells} - {key})
+    options = [list(rows[r].candidates) if r in rows else [] for r in others]
+    if not all(options) or math.prod(map(len, options)) > MAX_GROUP_READINGS:
+        return None
+    digits = "".join(runs)
+    found = set()
+    for combo in product(*options):
+        table = dict(zip(others, combo, strict=True))
+        asked = []
+        for col in range(len(APPLICANT_COLUMNS)):
+            coef = next(c for r, j, c in columns[col] if r == key)
+            asked.append(-sum(table[r][j] * c for r, j, c in columns[col] if r != key) // coef)
+        texts = [str(v) for v in asked]
+        for j in range(len(texts)):
+            # every count as the columns ask but one, which is what the digits leave for it
+            before, after = "".join(texts[:j]), "".join(texts[j + 1 :])
+            middle = digits[len(before) : len(digits) - len(after)]
+            if not middle.isdigit() or (len(middle) > 1 and middle[0] == "0"):
+                continue
+            values = (*asked[:j], int(middle), *asked[j + 1 :])
+            if min(values) >= 0 and _splits_as(values, runs) and values not in rows[key].candidates:
+                found.add(values)
+    return found.pop() if len(found) == 1 else None
+
+
+def _splits_as(values: Values, runs: tuple[str, ...]) -> bool:
+    """Whether these counts, printed, are the runs of digits cut into cells."""
+    texts = [str(v) for v in values]
+    cuts = set(accumulate(map(len, texts)))
+    return "".join(texts) == "".join(runs) and cuts >= set(accumulate(map(len, runs)))
+
+
 def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, Verdict]:
     """The verdict on every row of a table 3 with these row keys."""
+    groups = _groups(keys)
+    misread = _misread_splits(groups, rows)
+    printed = {key: x for key in misread if (x := _as_printed(key, groups, rows))}
+    if len(printed) == 1:
+        # The one row whose digits split as the columns ask: the source's row as printed, kept
+        # if the identities then settle the other rows.
+        ((key, values),) = printed.items()
+        lines = next(iter(rows[key].printed.values()))[1]
+        as_printed = {**rows, key: RowReadings(key, {values: ["split"]}, certain=True)}
+        as_printed[key].printed[values] = ([str(v) for v in values], lines)
+        verdicts = _arbitrate(keys, as_printed, _misread_splits(groups, as_printed))
+        if not any(v.reason and _NONE_HOLD in v.reason for v in verdicts.values()):
+            return verdicts
+    return _arbitrate(keys, rows, misread)
+
+
+def _arbitrate(
+    keys: tuple[str, ...], rows: dict[str, RowReadings], misread: set[str]
+) -> dict[str, Verdict]:
     groups = _groups(keys)
     fixed: dict[str, Values | None] = {}
     doubt: dict[str, list[Values]] = {}
@@ -310,7 +410,7 @@ def arbitrate(keys: tuple[str, ...], rows: dict[str, RowReadings]) -> dict[str, 
     own = {cells[0][0]: cells for rule, cells, _ in groups if rule == "T3-3"}
     for key in keys:
         row = rows.get(key) or RowReadings(key)
-        if row.certain and len(row.candidates) == 1:
+        if row.certain and len(row.candidates) == 1 and key not in misread:
             fixed[key] = next(iter(row.candidates))
             continue
         # A row in doubt keeps the readings whose own cells add up to its total.

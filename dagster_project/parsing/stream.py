@@ -412,8 +412,9 @@ def _segments(region: Region, keys: tuple[str, ...], rows: dict[str, RowReadings
             for values in readings:
                 row.add(values, "split", [str(v) for v in values], [nums[0].line] * N_COLS)
             # Digits that split one way only are read without doubt, even where the source
-            # breaks a column's identity.
+            # breaks a column's identity (unless they break two: arbiter._misread_splits).
             row.certain = len(readings) == 1 and region.in_order.get(key, False)
+            row.split = tuple(runs) if row.certain else ()
             prefix += len(solid)
             continue
         row.whole = len(options) == 1 and not wrapped and not _label_goes_on(key, after_text)
