@@ -423,11 +423,17 @@ def _arbitrate(
                 unsummed[key] = list(row.candidates)
                 why[key] = "its cells do not add up to its total in any reading"
     kept, reasons = _settle(doubt, fixed, _live(groups, fixed)) if doubt else ({}, {})
-    if unsummed and all(rows[k].whole for k in unsummed):
+    if unsummed:
         # The source may break a row's own identity: with that row's readings, the other rows
-        # may be checked, and all but a cell or a group's cells kept (_without_one).
+        # may be checked, and all but a cell or a group's cells kept (_without_one). A row
+        # whose cells a reading may have moved (not whole) stays null: its readings only help
+        # settle the others.
         fixed_too = {k: v for k, v in fixed.items() if k not in unsummed}
         kept_too, reasons_too = _settle({**doubt, **unsummed}, fixed_too, _live(groups, fixed_too))
+        for key in unsummed:
+            if not rows[key].whole and key in kept_too:
+                kept_too[key] = (None,) * len(APPLICANT_COLUMNS)
+                reasons_too[key] = why[key]
         if _known(kept_too) > _known(kept):
             fixed, kept, reasons = fixed_too, kept_too, reasons_too
     why.update(reasons)
