@@ -316,10 +316,11 @@ def _misread_splits(groups: tuple[Group, ...], rows: dict[str, RowReadings]) -> 
     }
     if not split:
         return set()
+    first = {key: next(iter(row.candidates)) for key, row in rows.items() if row.candidates}
     broken = []
     for _, cells, members in groups:
-        if members.isdisjoint(split):
-            continue
+        if members.isdisjoint(split) or _holds(cells, first) is not False:
+            continue  # holds under the first readings, or a row was not read
         order = sorted(members)
         options = [list(rows[k].candidates) if k in rows else [] for k in order]
         if not all(options) or math.prod(map(len, options)) > MAX_GROUP_READINGS:
