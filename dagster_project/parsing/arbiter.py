@@ -13,9 +13,15 @@ identity group, or else exactly one cell of a row in doubt (a wrong count breaks
 identity and its column's), stands in the way, the rows in doubt are settled without it and
 its cells stay null; where it is one cell of a row read without doubt, that cell stays as read
 and the identities it breaks are the source's finding. A row whose cells add up in no reading
-takes part only where its whole label stands before its cells and nothing else up to the next
-row: no reading can have moved a cell of it (a row whose label goes on below its numbers may
-have its total printed first).
+still lets its readings settle the rows beside it; it is kept only where its whole label
+stands before its cells and nothing else up to the next row: no reading can have moved a cell
+of it (a row whose label goes on below its numbers may have its total printed first).
+
+A row of digits run together that split one way only is certain, unless two groups it takes
+part in break under every reading: a wrong split moves two cells, and a source's wrong count
+can leave a split that adds up and is not what was printed. Such rows are in doubt; where the
+columns ask for one split of one row's digits in all but one column, that row is taken as
+printed (its broken identities the source's) if the identities then settle the rest.
 """
 
 from __future__ import annotations
