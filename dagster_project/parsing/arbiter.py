@@ -257,6 +257,11 @@ def _without_one(
     return None
 
 
+def cells_agreed(readings: list[Values]) -> tuple[int | None, ...]:
+    """Each cell's value where every reading agrees on it, None where they differ."""
+    return tuple(col[0] if len(set(col)) == 1 else None for col in zip(*readings, strict=True))
+
+
 def _known(kept: dict[str, tuple[int | None, ...]]) -> int:
     return sum(v is not None for values in kept.values() for v in values)
 
@@ -288,12 +293,7 @@ def _settle(
         elif unchecked:
             why[key] = f"cannot be checked: {', '.join(unchecked)} could not be read"
         else:
-            agreed = satisfying[0][i]
-            if len(satisfying) > 1:
-                agreed = tuple(
-                    col[0] if len(set(col)) == 1 else None
-                    for col in zip(*(combo[i] for combo in satisfying), strict=True)
-                )
+            agreed = cells_agreed([combo[i] for combo in satisfying])
             if None in agreed:
                 why[key] = "readings that satisfy the identities disagree"
             columns = {col for row, col in relaxed[0] if row == key} if relaxed else set()

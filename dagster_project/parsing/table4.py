@@ -7,6 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from dagster_project.parsing import glued, stream
+from dagster_project.parsing.arbiter import cells_agreed
 from dagster_project.parsing.frames import (
     IS_CELL,
     SCHEMAS,
@@ -85,7 +86,7 @@ def read_table4(tokens: pl.DataFrame, texts: dict[str, str]) -> tuple[pl.DataFra
         ):
             # Every reading that satisfies the identities is known: a cell on which they all
             # agree is read, the others stay null.
-            agreed = [str(c[0]) if len(set(c)) == 1 else None for c in zip(*readings, strict=True)]
+            agreed = [None if v is None else str(v) for v in cells_agreed(readings)]
             if any(v is not None for v in agreed):
                 values = agreed
                 note = "cells run together were split where the identities leave one reading"
